@@ -1,0 +1,34 @@
+"""neural-galerkin: equation-driven reduced models of parameterised PDEs in JAX."""
+
+import importlib.metadata
+
+from ._galerkin import GalerkinField as GalerkinField, LeastSquares as LeastSquares
+from ._model import (
+    CoLoRAModel as CoLoRAModel,
+    ModelConfig as ModelConfig,
+    load_model as load_model,
+    make_model as make_model,
+    save_model as save_model,
+)
+from ._network import (
+    CoLoRALinear as CoLoRALinear,
+    CoLoRAMLP as CoLoRAMLP,
+    HyperNetwork as HyperNetwork,
+    PeriodicEmbedding as PeriodicEmbedding,
+    get_phi as get_phi,
+    num_phi as num_phi,
+    online_filter as online_filter,
+    set_phi as set_phi,
+)
+from ._solve import (
+    Solution as Solution,
+    fit_initial_condition as fit_initial_condition,
+    predict as predict,
+    sample_points as sample_points,
+    solve as solve,
+)
+
+try:
+    __version__ = importlib.metadata.version("neural-galerkin")
+except importlib.metadata.PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0"

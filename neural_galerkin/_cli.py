@@ -1,0 +1,184 @@
+"""The `neural-galerkin` command line: list, solve, pretrain."""
+
+import argparse
+import json
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="neural-galerkin",
+        description="Equation-driven (Neural Galerkin) and data-driven (CoLoRA-D) reduced "
+        "solves of parameterised PDEs, checked against finite differences.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the shipped PDEs, their parameter ranges and weights")
+
+    s = sub.add_parser("solve", help="solve a PDE at a parameter and compare with FD")
+    s.add_argument("pde", help="PDE name (see `neural-galerkin list`)")
+    s.add_argument("--mu", type=float, default=None,
+                   help="parameter (default: a held-out value of the shipped model)")
+    s.add_argument("--mode", choices=("eq", "d"), default="eq",
+                   help="eq: equation-driven Neural Galerkin; d: hypernetwork (CoLoRA-D)")
+    s.add_argument("--t1", type=float, default=None, help="final time (default: trained)")
+    s.add_argument("--weights", default=None, help="weights folder (default: shipped)")
+    s.add_argument("--samples", type=int, default=512, help="Galerkin sample points")
+    s.add_argument("--rtol", type=float, default=1e-6, help="time-stepping tolerance")
+    s.add_argument("--n-ref", type=int, default=2048, help="FD reference grid points")
+    s.add_argument("--json", default=None, help="write the summary to this JSON file")
+    s.add_argument("--plot", default=None, help="save a figure (PNG) of solution and error")
+    s.add_argument("--progress", action="store_true", help="show a time-stepping bar")
+
+    t = sub.add_parser("pretrain", help="pretrain a model from FD trajectories or data")
+    t.add_argument("pde", nargs="?", default=None,
+                   help="shipped PDE whose recipe to follow (FD training data)")
+    t.add_argument("--data", default=None,
+                   help=".npz with u (n_mu, n_t, *grid), mu, t, x0, x1, ...")
+    t.add_argument("--out", required=True, help="folder to write the weights to")
+    t.add_argument("--steps", type=int, default=None, help="optimiser steps")
+    t.add_argument("--seed", type=int, default=None, help="random seed")
+    t.add_argument("--width", type=int, default=None)
+    t.add_argument("--depth", type=int, default=None)
+    t.add_argument("--rank", type=int, default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # accuracy targets are in float64
+    try:
+        return {"list": _list, "solve": _solve, "pretrain": _pretrain}[args.command](args)
+    except (ValueError, FileNotFoundError, NotImplementedError, ImportError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _list(args) -> int:
+    import pdes
+
+    from ._recipes import RECIPES, shipped_weights
+
+    print(f"{'pde':<12}{'mu range':<22}{'t1':<7}{'default mu':<12}shipped weights")
+    for name in sorted(pdes.EQUATIONS):
+        eq = pdes.get(name)
+        rec = RECIPES.get(name)
+        have = rec is not None and shipped_weights(name).is_dir()
+        lo, hi = eq.mu_range
+        dm = f"{rec.default_mu:g}" if rec else "-"
+        print(f"{name:<12}{f'[{lo:g}, {hi:g}]':<22}{eq.t1:<7g}{dm:<12}{'yes' if have else 'no'}")
+    return 0
+
+
+def _solve(args) -> int:
+    import diffrax as dfx
+
+    import pdes
+
+    from ._compare import compare, summary
+    from ._model import load_model
+    from ._recipes import RECIPES, shipped_weights
+
+    eq = pdes.get(args.pde)
+    if args.weights is None:
+        if args.pde.lower() not in RECIPES:
+            raise ValueError(f"no shipped weights for {args.pde!r}; give --weights DIR")
+        weights = shipped_weights(args.pde.lower())
+    else:
+        weights = pathlib.Path(args.weights)
+    model = load_model(weights)
+    if model.config.equation != eq.name:
+        raise ValueError(f"the weights in {weights} were trained for "
+                         f"{model.config.equation!r}, not {eq.name!r}")
+    mu = args.mu if args.mu is not None else RECIPES[eq.name].default_mu
+    eq.check_mu(mu, model.mu_range)
+    meter = dfx.TqdmProgressMeter() if args.progress else dfx.NoProgressMeter()
+    _say(f"{eq.name}: mu={mu:g}, mode={args.mode}; solving (FD reference on "
+         f"{args.n_ref} points, then the reduced model) ...")
+    start = time.perf_counter()
+    report = compare(eq, model, mu, mode=args.mode, t1=args.t1, n_ref=args.n_ref,
+                     samples=args.samples, rtol=args.rtol, atol=args.rtol * 1e-2,
+                     progress_meter=meter)
+    total = time.perf_counter() - start
+    s = summary(report)
+    rows = [("pde", s["pde"]), ("mu", f"{s['mu']:g}"), ("mode", s["mode"]),
+            ("final time", f"{s['t1']:g}"),
+            ("relative L2 error (space-time)", f"{s['rel_error']:.3e}"),
+            ("relative L2 error at final time", f"{s['rel_error_final']:.3e}"),
+            ("mass drift (reduced)", f"{s['mass_drift']:.3e}"),
+            ("mass drift (FD reference)", f"{s['mass_drift_reference']:.3e}")]
+    if "max_residual" in s:
+        rows += [("initial fit error", f"{s['fit_error']:.3e}"),
+                 ("max Galerkin residual", f"{s['max_residual']:.3e}"),
+                 ("time steps", f"{s['num_steps']}")]
+    rows += [("online time [s] (no compile)", f"{s['time_online_s']:.3f}"),
+             ("compile time [s]", f"{s['time_compile_s']:.3f}"),
+             (f"FD time [s] (n={s['n_ref']}, no compile)", f"{s['time_reference_s']:.3f}"),
+             ("total wall time [s]", f"{total:.1f}")]
+    width = max(len(r[0]) for r in rows) + 2
+    for k, v in rows:
+        print(f"{k:<{width}}{v}")
+    if "max_residual" in s and s["max_residual"] > 0.1:
+        _say(f"note: the Galerkin residual reached {s['max_residual']:.2f}: the network "
+             "cannot follow the equation well here; trust the error against FD, not the model")
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(s, indent=2) + "\n")
+        _say(f"wrote {args.json}")
+    if args.plot:
+        from ._plotting import plot_comparison
+
+        plot_comparison(report, args.plot)
+        _say(f"wrote {args.plot}")
+    return 0
+
+
+def _pretrain(args) -> int:
+    import jax.random as jr
+
+    from ._model import save_model
+    from ._recipes import RECIPES
+    from ._training import load_trajectories, pretrain, trajectories_from_fd
+
+    overrides = {k: getattr(args, k) for k in ("width", "depth", "rank")
+                 if getattr(args, k) is not None}
+    if args.data is not None:
+        data = load_trajectories(args.data)
+        name = args.pde or "data"
+        model_kw, steps, seed = overrides, args.steps or 20_000, args.seed or 0
+        _say(f"data {args.data}: {len(data.mu)} parameters, {len(data.t)} times, grid "
+             f"{tuple(len(c) for c in data.x)}")
+    else:
+        if args.pde is None:
+            raise ValueError("give a PDE name (FD training data) or --data FILE.npz")
+        import pdes
+
+        eq = pdes.get(args.pde)
+        if eq.name not in RECIPES:
+            raise ValueError(f"no pretraining recipe for {eq.name!r}; use --data")
+        rec = RECIPES[eq.name]
+        name = eq.name
+        model_kw = {**rec.model, **overrides}
+        steps = args.steps or rec.steps
+        seed = rec.seed if args.seed is None else args.seed
+        _say(f"{name}: FD trajectories at mu = {', '.join(f'{m:g}' for m in rec.train_mus)} "
+             f"on {rec.n} points ...")
+        data = trajectories_from_fd(eq, rec.train_mus, rec.n, np.linspace(0, eq.t1, rec.n_times))
+    model, history = pretrain(data, equation=name, steps=steps, key=jr.PRNGKey(seed),
+                              **model_kw)
+    out = save_model(args.out, model)
+    print(f"trained {steps} steps in {history['time_s']:.1f} s; final relative MSE "
+          f"{history['loss'][-1]:.3e}; saved to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

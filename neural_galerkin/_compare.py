@@ -1,0 +1,143 @@
+"""Checks against the finite-difference reference: errors over time, invariant drift, timings."""
+
+import time
+from typing import Any
+
+import diffrax as dfx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._model import CoLoRAModel
+from ._solve import Solution, fit_initial_condition, predict, solve
+
+
+def relative_error(u, u_ref) -> float:
+    """`||u - u_ref|| / ||u_ref||` over all axes (space-time when the first axis is time)."""
+    u, u_ref = np.asarray(u), np.asarray(u_ref)
+    if u.shape != u_ref.shape:
+        raise ValueError(f"shapes differ: {u.shape} against the reference {u_ref.shape}")
+    return float(np.linalg.norm(u - u_ref) / np.linalg.norm(u_ref))
+
+
+def relative_error_over_time(u, u_ref) -> np.ndarray:
+    """Relative L2 error in space at each time (first axis)."""
+    u, u_ref = np.asarray(u), np.asarray(u_ref)
+    axes = tuple(range(1, u.ndim))
+    return np.sqrt(np.sum((u - u_ref) ** 2, axes) / np.sum(u_ref**2, axes))
+
+
+def mass(us, cell_volume: float) -> np.ndarray:
+    """`int u dx` at each time by the rectangle rule on a uniform periodic grid (spectrally
+    accurate for smooth periodic `u`)."""
+    us = np.asarray(us)
+    return np.sum(us.reshape(us.shape[0], -1), axis=1) * cell_volume
+
+
+def drift(values) -> float:
+    """Largest relative change of an invariant over time: `max_t |I(t) - I(0)| / |I(0)|`
+    (relative to `max_t |I(t)|` where `I(0)` is zero)."""
+    values = np.asarray(values, dtype=float)
+    scale = abs(values[0]) if values[0] != 0 else np.max(np.abs(values))
+    return float(np.max(np.abs(values - values[0])) / max(scale, 1e-300))
+
+
+def _timed(fn, *args, **kwargs):
+    """Run `fn` twice: the first call compiles (and runs), the second is timed alone."""
+    start = time.perf_counter()
+    jax.block_until_ready(fn(*args, **kwargs))
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    out = jax.block_until_ready(fn(*args, **kwargs))
+    run = time.perf_counter() - start
+    return out, max(first - run, 0.0), run
+
+
+def compare(
+    equation,
+    model: CoLoRAModel,
+    mu: float,
+    *,
+    mode: str = "eq",
+    t1: float | None = None,
+    n_ref: int = 2048,
+    n_times: int = 41,
+    samples: int = 512,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    progress_meter: dfx.AbstractProgressMeter = dfx.NoProgressMeter(),
+) -> dict[str, Any]:
+    """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the FD
+    reference on `n_ref` points, and compare them at `n_times` equally spaced times.
+
+    **Returns:** a dict with `rel_error` (space-time relative L2), `rel_error_final`,
+    `mass_drift` (of the reduced solution, on the reference grid), `time_online_s` (excluding
+    compilation), `time_compile_s`, `time_reference_s` (FD, excluding compilation),
+    `num_steps`, `max_residual` (eq), the per-time errors and the arrays for plotting.
+    """
+    if mode not in ("eq", "d"):
+        raise ValueError(f"mode must be 'eq' or 'd', got {mode!r}")
+    mu = equation.check_mu(mu, model.mu_range)
+    if t1 is None:
+        t1 = model.t_range[1]
+    t0 = model.t_range[0]
+    if not t1 > t0:
+        raise ValueError(f"t1 must be greater than {t0}, got {t1}")
+    ts = jnp.linspace(t0, t1, n_times)
+    u0_ref = equation.initial_values(n_ref, mu)
+    ref, compile_ref, time_ref = _timed(
+        lambda: _fd(equation, mu, n_ref, ts, u0_ref))
+    x = ref.x
+    out: dict[str, Any] = {"pde": equation.name, "mu": mu, "mode": mode, "t1": float(t1)}
+    if mode == "eq":
+        start = time.perf_counter()
+        phi0, fit_err = fit_initial_condition(equation, model, mu=mu, samples=samples)
+        time_fit = time.perf_counter() - start
+        sol = solve(equation, model, t0, t1, None, phi0, mu, samples=samples,
+                    saveat=dfx.SaveAt(ts=ts),
+                    stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
+                    progress_meter=progress_meter, timed=True)
+        u = sol.evaluate(x)
+        # fit time includes its compilation; it is small and reported apart
+        out.update(time_online_s=sol.stats["time_run_s"], time_compile_s=sol.stats[
+            "time_compile_s"], time_fit_s=time_fit, num_steps=sol.stats["num_steps"],
+            fit_error=fit_err, max_residual=float(np.max(np.asarray(sol.residuals))),
+            residuals=np.asarray(sol.residuals))
+    else:
+        sol_u, compile_d, time_d = _timed(lambda: _predict_on(model, ts, mu, x, equation))
+        sol, u = sol_u
+        out.update(time_online_s=time_d, time_compile_s=compile_d, num_steps=0)
+    u = np.asarray(u)
+    us_ref = np.asarray(ref.us)
+    errs = relative_error_over_time(u, us_ref)
+    cell = equation.cell_volume(n_ref)
+    out.update(
+        rel_error=relative_error(u, us_ref), rel_error_final=float(errs[-1]),
+        mass_drift=drift(mass(u, cell)), mass_drift_reference=drift(mass(us_ref, cell)),
+        time_reference_s=time_ref, time_reference_compile_s=compile_ref, n_ref=n_ref,
+        num_steps_reference=int(ref.num_steps), ts=np.asarray(ts), errors_over_time=errs,
+        x=np.asarray(x), u=u, u_ref=us_ref, solution=sol,
+    )
+    return out
+
+
+def _fd(equation, mu, n, ts, u0):
+    from pdes import fd_solve
+
+    return fd_solve(equation, mu, n, ts, u0=u0)
+
+
+def _predict_on(model, ts, mu, x, equation) -> tuple[Solution, jax.Array]:
+    sol = predict(model, ts, mu, equation=equation)
+    return sol, sol.evaluate(x)
+
+
+JSON_KEYS = ("pde", "mu", "mode", "rel_error", "rel_error_final", "mass_drift",
+             "time_online_s", "time_reference_s", "time_compile_s", "num_steps")
+
+
+def summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-able scalars of a `compare` report (the keys of `JSON_KEYS` and a few more)."""
+    keys = JSON_KEYS + ("t1", "n_ref", "mass_drift_reference", "num_steps_reference",
+                        "time_reference_compile_s", "fit_error", "max_residual", "time_fit_s")
+    return {k: report[k] for k in keys if k in report}

@@ -1,0 +1,76 @@
+"""The Galerkin (Dirac-Frenkel) system `J phi_dot ~ F` at sample points, and its solve."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import lineax as lx
+from jaxtyping import Array, ArrayLike, Float
+
+from ._network import CoLoRAMLP, set_phi
+
+
+class LeastSquares(eqx.Module):
+    """Solves the small least-squares problem `min_v ||J v - F||^2 + ridge^2 ||v||^2`.
+
+    `J` (samples x online weights) is often ill-conditioned: online weights of different
+    layers act on the output through very different gains, and some combinations barely change
+    `u` at all. The default is a truncated SVD (`lineax.SVD`): singular values below
+    `rcond * sigma_max` are dropped and the minimum-norm solution is returned. This leaves the
+    well-determined directions unbiased and stops the poorly determined ones from producing
+    huge `phi_dot` (which would force tiny time steps). `ridge > 0` adds Tikhonov damping on
+    top, solved through the augmented matrix `[J; ridge I]` so that the normal equations
+    (which square the condition number) are never formed.
+
+    The sample weights are uniform, so the residual norm approximates the L2 norm of the
+    PDE residual over the domain.
+    """
+
+    rcond: float = 1e-10
+    ridge: float = 0.0
+
+    def __check_init__(self):
+        if not (self.rcond >= 0 and self.ridge >= 0):
+            raise ValueError("rcond and ridge must be non-negative")
+
+    def __call__(self, J: Float[Array, "n p"], F: Float[Array, " n"]) -> Float[Array, " p"]:
+        if self.ridge > 0:
+            p = J.shape[1]
+            J = jnp.concatenate([J, self.ridge * jnp.eye(p, dtype=J.dtype)])
+            F = jnp.concatenate([F, jnp.zeros((p,), F.dtype)])
+        op = lx.MatrixLinearOperator(J)
+        return lx.linear_solve(op, F, lx.SVD(rcond=self.rcond)).value
+
+
+class GalerkinField(eqx.Module):
+    """The Neural Galerkin vector field `phi_dot = argmin ||J(phi) phi_dot - F(u(.; phi))||`.
+
+    Usable directly as the vector field of a `diffrax.ODETerm`, with `args = mu`.
+    """
+
+    equation: eqx.Module
+    net: CoLoRAMLP
+    samples: Float[Array, "n d"]
+    lstsq: LeastSquares
+
+    def system(self, phi: Float[Array, " p"], mu: ArrayLike):
+        """`J` (n x p) and `F` (n) at the sample points."""
+
+        def u_of(phi, x):
+            return set_phi(self.net, phi)(x)
+
+        J = jax.vmap(jax.jacfwd(u_of), in_axes=(None, 0))(phi, self.samples)
+        net = set_phi(self.net, phi)
+        F = jax.vmap(lambda x: self.equation.rhs(net, x, mu))(self.samples)
+        return J, F
+
+    def __call__(self, t, phi: Float[Array, " p"], mu: ArrayLike) -> Float[Array, " p"]:
+        J, F = self.system(phi, mu)
+        return self.lstsq(J, F)
+
+    def residual(self, t, phi: Float[Array, " p"], mu: ArrayLike) -> Float[Array, ""]:
+        """The relative Galerkin residual `||J phi_dot - F|| / ||F||`: the part of the PDE's
+        right-hand side the network cannot follow. Near zero: the ansatz carries the
+        equation; of order one: the equation-driven solve cannot be trusted."""
+        J, F = self.system(phi, mu)
+        v = self.lstsq(J, F)
+        return jnp.linalg.norm(J @ v - F) / jnp.maximum(jnp.linalg.norm(F), 1e-300)

@@ -1,0 +1,143 @@
+"""A pretrained CoLoRA model: the network, its hypernetwork and what it was trained for."""
+
+import dataclasses
+import json
+import pathlib
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from ._network import CoLoRAMLP, HyperNetwork, PeriodicEmbedding, num_phi, set_phi
+
+WEIGHTS_FILE = "weights.eqx"
+CONFIG_FILE = "config.json"
+FORMAT_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Hyperparameters of a `CoLoRAModel`: everything needed to rebuild its structure."""
+
+    equation: str
+    lower: tuple[float, ...]
+    lengths: tuple[float, ...]
+    t_range: tuple[float, float]
+    mu_range: tuple[float, float]
+    width: int = 40
+    depth: int = 6
+    rank: int = 2
+    per_rank: bool = True
+    n_freq: int = 1
+    online_shift: bool = False
+    hyper_width: int = 32
+    hyper_depth: int = 3
+    log_mu: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format_version": FORMAT_VERSION, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ModelConfig":
+        data = dict(data)
+        version = data.pop("format_version", None)
+        if version != FORMAT_VERSION:
+            raise ValueError(f"format_version {version!r}, this package reads {FORMAT_VERSION}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown keys {sorted(unknown)}")
+        for key in ("lower", "lengths", "t_range", "mu_range"):
+            data[key] = tuple(float(v) for v in data[key])
+        return cls(**data)
+
+
+class CoLoRAModel(eqx.Module):
+    """A CoLoRA network `u(x; theta, phi)` with the hypernetwork `h(t, mu) -> phi` trained with it.
+
+    - `model.u(x, phi)`: the solution at one point for online weights `phi`;
+    - `model.phi(t, mu)`: the data-driven (CoLoRA-D) online weights;
+    - `model.mu_range`, `model.t_range`: where it was trained.
+    """
+
+    net: CoLoRAMLP
+    hyper: HyperNetwork
+    config: ModelConfig = eqx.field(static=True)
+
+    @property
+    def mu_range(self) -> tuple[float, float]:
+        return self.config.mu_range
+
+    @property
+    def t_range(self) -> tuple[float, float]:
+        return self.config.t_range
+
+    @property
+    def num_phi(self) -> int:
+        return num_phi(self.net)
+
+    def phi(self, t: ArrayLike, mu: ArrayLike) -> Float[Array, " p"]:
+        return self.hyper(t, mu)
+
+    def u(self, x: Float[Array, " d"], phi: Float[Array, " p"]) -> Float[Array, ""]:
+        return set_phi(self.net, phi)(x)
+
+
+def make_model(config: ModelConfig, *, key: PRNGKeyArray) -> CoLoRAModel:
+    """A freshly initialised `CoLoRAModel` with the structure given by `config`."""
+    knet, khyper = jr.split(key)
+    emb = PeriodicEmbedding(config.lower, config.lengths, config.n_freq, config.online_shift)
+    net = CoLoRAMLP(emb, config.width, config.depth, config.rank, per_rank=config.per_rank,
+                    key=knet)
+    hyper = HyperNetwork(num_phi(net), config.t_range, config.mu_range,
+                         width=config.hyper_width, depth=config.hyper_depth,
+                         log_mu=config.log_mu, key=khyper)
+    return CoLoRAModel(net=net, hyper=hyper, config=config)
+
+
+def save_model(path: str | pathlib.Path, model: CoLoRAModel) -> pathlib.Path:
+    """Save `model` into the folder `path` (created if needed): `config.json` with the
+    hyperparameters and `weights.eqx` with the equinox-serialised arrays."""
+    path = pathlib.Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / CONFIG_FILE).write_text(json.dumps(model.config.to_json(), indent=2) + "\n")
+    eqx.tree_serialise_leaves(path / WEIGHTS_FILE, model)
+    return path
+
+
+def load_model(path: str | pathlib.Path) -> CoLoRAModel:
+    """Load a model saved by `save_model`.
+
+    **Raises:** `FileNotFoundError` for a missing folder or file; `ValueError` for a corrupt
+    or mismatched file, saying which and what to do.
+    """
+    path = pathlib.Path(path)
+    hint = "re-create it with `neural-galerkin pretrain ... --out DIR`"
+    if not path.is_dir():
+        raise FileNotFoundError(f"no weights folder at {path}; {hint}")
+    for name in (CONFIG_FILE, WEIGHTS_FILE):
+        if not (path / name).is_file():
+            raise FileNotFoundError(f"weights folder {path} has no {name}; {hint}")
+    try:
+        config = ModelConfig.from_json(json.loads((path / CONFIG_FILE).read_text()))
+    except (ValueError, TypeError, KeyError) as e:
+        raise ValueError(f"{path / CONFIG_FILE} is corrupt or from another version ({e}); "
+                         f"{hint}") from None
+    dtype = jnp.zeros(()).dtype
+    skeleton = make_model(config, key=jr.PRNGKey(0))
+    try:
+        model = eqx.tree_deserialise_leaves(path / WEIGHTS_FILE, skeleton)
+    except Exception as e:  # numpy raises several types for truncated or foreign files
+        raise ValueError(
+            f"{path / WEIGHTS_FILE} does not match {CONFIG_FILE} or is corrupt "
+            f"({type(e).__name__}: {e}); {hint}"
+        ) from None
+    model = jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, model)
+    bad = [not bool(jnp.all(jnp.isfinite(a))) for a in jax.tree.leaves(eqx.filter(
+        model, eqx.is_inexact_array))]
+    if any(bad):
+        raise ValueError(f"{path / WEIGHTS_FILE} holds NaN or inf weights; {hint}")
+    return model

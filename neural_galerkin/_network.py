@@ -1,0 +1,174 @@
+"""CoLoRA networks: `W x + alpha * A B x + b` layers, periodic embedding, MLP, hypernetwork.
+
+Offline weights `theta` are every array leaf except the online ones; the online weights `phi`
+are the leaves named in `ONLINE_NAMES` (the CoLoRA `alpha`s and, where enabled, the shift of the
+periodic embedding). One filter, `online_filter`, separates them, and `get_phi` / `set_phi` move
+`phi` to and from a flat vector.
+"""
+
+import math
+from collections.abc import Callable, Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
+
+ONLINE_NAMES = ("alpha", "shift")
+
+
+class CoLoRALinear(eqx.Module):
+    """The layer `W x + A (alpha * (B x)) + b` with a rank-`r` update scaled online.
+
+    `alpha` has one entry (one scale for the layer) or `rank` entries (one per rank
+    component). With `alpha = 0` the layer is the plain affine layer `W x + b`.
+    """
+
+    weight: Float[Array, "out in"]
+    bias: Float[Array, " out"]
+    A: Float[Array, "out rank"]
+    B: Float[Array, "rank in"]
+    alpha: Float[Array, " n_alpha"]
+
+    def __init__(
+        self, in_size: int, out_size: int, rank: int, *, per_rank: bool = True,
+        key: PRNGKeyArray,
+    ):
+        kw, kb, ka, kB = jr.split(key, 4)
+        dtype = jnp.zeros(()).dtype  # follows the default float dtype (x64 or not)
+        lim = 1 / math.sqrt(in_size)
+        self.weight = jr.uniform(kw, (out_size, in_size), dtype, -lim, lim)
+        self.bias = jr.uniform(kb, (out_size,), dtype, -lim, lim)
+        self.A = jr.uniform(ka, (out_size, rank), dtype, -1, 1) / math.sqrt(rank)
+        self.B = jr.uniform(kB, (rank, in_size), dtype, -lim, lim)
+        self.alpha = jnp.zeros((rank if per_rank else 1,), dtype)
+
+    def __call__(self, x: Float[Array, " in"]) -> Float[Array, " out"]:
+        return self.weight @ x + self.A @ (self.alpha * (self.B @ x)) + self.bias
+
+
+class PeriodicEmbedding(eqx.Module):
+    """Maps a point `x` to `[sin(2 pi k (x_i - s_i) / L_i), cos(...)]`, `k = 1..n_freq`, for
+    each direction `i`; the output is exactly periodic. The shift `s` is an online weight when
+    `online_shift=True`: it lets the ansatz translate its profile (exactly, for advection)."""
+
+    lower: tuple[float, ...] = eqx.field(static=True)
+    lengths: tuple[float, ...] = eqx.field(static=True)
+    n_freq: int = eqx.field(static=True)
+    shift: Float[Array, " d"] | None
+
+    def __init__(self, lower: Sequence[float], lengths: Sequence[float], n_freq: int = 1,
+                 online_shift: bool = False):
+        self.lower = tuple(float(a) for a in lower)
+        self.lengths = tuple(float(a) for a in lengths)
+        self.n_freq = int(n_freq)
+        self.shift = jnp.zeros((len(self.lower),)) if online_shift else None
+
+    @property
+    def out_size(self) -> int:
+        return 2 * self.n_freq * len(self.lower)
+
+    def __call__(self, x: Float[Array, " d"]) -> Float[Array, " features"]:
+        lower = jnp.asarray(self.lower, x.dtype)
+        if self.shift is not None:
+            lower = lower + self.shift
+        z = 2 * jnp.pi * (x - lower) / jnp.asarray(self.lengths, x.dtype)
+        kz = jnp.arange(1, self.n_freq + 1, dtype=x.dtype)[:, None] * z[None, :]
+        return jnp.concatenate([jnp.sin(kz).ravel(), jnp.cos(kz).ravel()])
+
+
+class CoLoRAMLP(eqx.Module):
+    """`u(x) = L_depth(s(... s(L_1(embed(x)))))` with CoLoRA layers `L_i` and activation `s`.
+    Every layer carries an online `alpha`; `depth` counts all of them, output layer included."""
+
+    embedding: PeriodicEmbedding
+    layers: tuple[CoLoRALinear, ...]
+    activation: Callable = eqx.field(static=True)
+
+    def __init__(
+        self, embedding: PeriodicEmbedding, width: int, depth: int, rank: int, *,
+        per_rank: bool = True, activation: Callable = jax.nn.swish, key: PRNGKeyArray,
+    ):
+        if depth < 2:
+            raise ValueError(f"depth must be at least 2, got {depth}")
+        sizes = [embedding.out_size] + [width] * (depth - 1) + [1]
+        keys = jr.split(key, depth)
+        self.embedding = embedding
+        self.layers = tuple(
+            CoLoRALinear(a, b, rank, per_rank=per_rank, key=k)
+            for a, b, k in zip(sizes[:-1], sizes[1:], keys)
+        )
+        self.activation = activation
+
+    def __call__(self, x: Float[Array, " d"]) -> Float[Array, ""]:
+        h = self.embedding(x)
+        for layer in self.layers[:-1]:
+            h = self.activation(layer(h))
+        return self.layers[-1](h)[0]
+
+
+class HyperNetwork(eqx.Module):
+    """`h(t, mu) -> phi`: an MLP of the normalised time and parameter.
+
+    Inputs are mapped to `[-1, 1]` over the training ranges; the parameter on a log scale
+    when `log_mu` (for parameters spanning decades, such as a viscosity)."""
+
+    mlp: eqx.nn.MLP
+    t_range: tuple[float, float] = eqx.field(static=True)
+    mu_range: tuple[float, float] = eqx.field(static=True)
+    log_mu: bool = eqx.field(static=True)
+
+    def __init__(self, n_phi: int, t_range, mu_range, *, width: int = 32, depth: int = 3,
+                 log_mu: bool = False, key: PRNGKeyArray):
+        self.mlp = eqx.nn.MLP(2, n_phi, width, depth, activation=jax.nn.swish, key=key)
+        self.t_range = (float(t_range[0]), float(t_range[1]))
+        self.mu_range = (float(mu_range[0]), float(mu_range[1]))
+        self.log_mu = bool(log_mu)
+
+    def normalise(self, t: ArrayLike, mu: ArrayLike) -> Float[Array, " 2"]:
+        t0, t1 = self.t_range
+        lo, hi = self.mu_range
+        mu = jnp.asarray(mu, dtype=jnp.zeros(()).dtype)
+        if self.log_mu:
+            mu, lo, hi = jnp.log(mu), math.log(lo), math.log(hi)
+        tn = 2 * (t - t0) / (t1 - t0) - 1
+        mn = 2 * (mu - lo) / (hi - lo) - 1 if hi > lo else jnp.zeros_like(mu)
+        return jnp.stack([tn, mn])
+
+    def __call__(self, t: ArrayLike, mu: ArrayLike) -> Float[Array, " p"]:
+        return self.mlp(self.normalise(t, mu))
+
+
+def online_filter(model: PyTree) -> PyTree[bool]:
+    """`True` at the online leaves of `model` (named in `ONLINE_NAMES`), `False` elsewhere."""
+
+    def is_online(path, leaf):
+        name = getattr(path[-1], "name", None) if path else None
+        return eqx.is_array(leaf) and name in ONLINE_NAMES
+
+    return jax.tree_util.tree_map_with_path(is_online, model)
+
+
+def get_phi(model: PyTree) -> Float[Array, " p"]:
+    """The online weights of `model` as one flat vector."""
+    leaves = jax.tree.leaves(eqx.filter(model, online_filter(model)))
+    return jnp.concatenate([jnp.ravel(leaf) for leaf in leaves])
+
+
+def num_phi(model: PyTree) -> int:
+    return sum(leaf.size for leaf in jax.tree.leaves(eqx.filter(model, online_filter(model))))
+
+
+def set_phi(model: PyTree, phi: Float[Array, " p"]) -> PyTree:
+    """`model` with its online weights replaced by the flat vector `phi`."""
+    online, offline = eqx.partition(model, online_filter(model))
+    leaves, treedef = jax.tree.flatten(online)
+    size = sum(leaf.size for leaf in leaves)
+    if phi.shape != (size,):
+        raise ValueError(f"phi has shape {phi.shape}, the model has {size} online weights")
+    new, start = [], 0
+    for leaf in leaves:
+        new.append(phi[start : start + leaf.size].reshape(leaf.shape).astype(leaf.dtype))
+        start += leaf.size
+    return eqx.combine(jax.tree.unflatten(treedef, new), offline)

@@ -1,0 +1,50 @@
+"""How the shipped pretrained models are made: `neural-galerkin pretrain PDE` follows these."""
+
+import dataclasses
+import pathlib
+from typing import Any
+
+WEIGHTS_DIR = pathlib.Path(__file__).parent / "weights"
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """Training data and hyperparameters of a shipped model.
+
+    - `train_mus`: parameters of the FD training trajectories (their extremes set the range
+      inside which the model may be used);
+    - `n`, `n_times`: FD grid points and snapshots in `[0, t1]`;
+    - `default_mu`: the parameter `neural-galerkin solve PDE` uses: not a training value;
+    - `model`: `ModelConfig` keywords; `steps`, `seed`: pretraining.
+    """
+
+    train_mus: tuple[float, ...]
+    default_mu: float
+    test_mus: tuple[float, ...]
+    n: int = 1024
+    n_times: int = 101
+    steps: int = 20_000
+    seed: int = 0
+    model: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+RECIPES: dict[str, Recipe] = {
+    "burgers": Recipe(
+        train_mus=(1.0e-3, 1.5e-3, 2.2e-3, 3.2e-3, 4.6e-3, 6.8e-3, 1.0e-2),
+        default_mu=3.9e-3,
+        test_mus=(1.8e-3, 3.9e-3, 8.2e-3),
+        model=dict(width=40, depth=6, rank=2),
+    ),
+    "advection": Recipe(
+        train_mus=(0.5, 0.75, 1.0, 1.25, 1.5),
+        default_mu=0.9,
+        test_mus=(0.6, 0.9, 1.4),
+        n=512,
+        steps=10_000,
+        model=dict(width=24, depth=4, rank=2, online_shift=True),
+    ),
+}
+
+
+def shipped_weights(name: str) -> pathlib.Path:
+    return WEIGHTS_DIR / name

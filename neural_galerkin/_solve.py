@@ -1,0 +1,276 @@
+"""The online phase: fit `phi(0)`, integrate the Galerkin dynamics with diffrax, `Solution`."""
+
+import time
+from typing import Any
+
+import diffrax as dfx
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+from jaxtyping import Array, ArrayLike, Float
+
+from ._galerkin import GalerkinField, LeastSquares
+from ._model import CoLoRAModel
+from ._network import CoLoRAMLP, get_phi, num_phi, set_phi
+
+
+class Solution(eqx.Module):
+    """The online weights at the saved times, and the network that turns them into `u`.
+
+    - `ts`: saved times; `phis`: online weights there, shape `(len(ts), p)`.
+    - `residuals`: relative Galerkin residual `||J phi_dot - F|| / ||F||` at the saved times
+      (equation-driven solves only; `None` for data-driven predictions).
+    - `stats`: diffrax's statistics (`num_steps`, ...) and, with `timed=True`,
+      `time_compile_s` and `time_run_s`.
+    - `result`: diffrax's result code (`diffrax.RESULTS.successful` when all went well).
+
+    `sol.evaluate(x)` gives `u` at points `x` of shape `(..., d)` (or `(n,)` in 1D), for every
+    saved time: an array of shape `(len(ts), ...)`.
+    """
+
+    ts: Float[Array, " t"]
+    phis: Float[Array, "t p"]
+    net: CoLoRAMLP
+    residuals: Float[Array, " t"] | None
+    stats: dict[str, Any]
+    result: Any
+    mode: str = eqx.field(static=True)
+
+    def evaluate(self, x: ArrayLike) -> Float[Array, "t ..."]:
+        x = jnp.asarray(x, dtype=self.phis.dtype)
+        d = self.net.embedding.lower.__len__()
+        if d == 1 and (x.ndim == 1 or x.shape[-1] != 1):
+            x = x[..., None]
+        if x.shape[-1] != d:
+            raise ValueError(f"points must have shape (..., {d}), got {x.shape}")
+        return _evaluate(self.net, self.phis, x)
+
+
+@eqx.filter_jit
+def _evaluate(net, phis, x):
+    flat = x.reshape(-1, x.shape[-1])
+    out = jax.vmap(lambda phi: jax.vmap(set_phi(net, phi))(flat))(phis)
+    return out.reshape(phis.shape[:1] + x.shape[:-1])
+
+
+def _net(model: CoLoRAModel | CoLoRAMLP) -> CoLoRAMLP:
+    if isinstance(model, CoLoRAModel):
+        return model.net
+    if isinstance(model, CoLoRAMLP):
+        return model
+    raise TypeError(f"expected a CoLoRAModel or CoLoRAMLP, got {type(model).__name__}")
+
+
+def check_mu(equation, model, mu) -> float:
+    """`mu` as a float, or a `ValueError` naming the range it must lie in: the model's
+    training range for a pretrained model, else the equation's range."""
+    mu_range = model.mu_range if isinstance(model, CoLoRAModel) else None
+    return equation.check_mu(mu, mu_range)
+
+
+def sample_points(equation, samples: int | ArrayLike) -> Float[Array, "n d"]:
+    """`samples` points: an int gives a uniform periodic grid with that many points in each
+    direction; an array of shape `(n, d)` is used as it is."""
+    if isinstance(samples, int | np.integer):
+        return equation.grid(int(samples)).reshape(-1, equation.ndim)
+    pts = jnp.asarray(samples, dtype=jnp.zeros(()).dtype)
+    if pts.ndim != 2 or pts.shape[1] != equation.ndim:
+        raise ValueError(f"samples must have shape (n, {equation.ndim}), got {pts.shape}")
+    if not bool(jnp.all(jnp.isfinite(pts))):
+        raise ValueError("samples contain NaN or inf")
+    return pts
+
+
+def fit_initial_condition(
+    equation,
+    model: CoLoRAModel | CoLoRAMLP,
+    u0=None,
+    mu: ArrayLike | None = None,
+    *,
+    samples: int | ArrayLike = 512,
+    phi_guess: ArrayLike | None = None,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+    max_steps: int = 1000,
+) -> tuple[Float[Array, " p"], float]:
+    """Fit the online weights to an initial condition: `phi0 = argmin sum_i (u(x_i; phi) -
+    u0(x_i))^2` by Levenberg-Marquardt (optimistix). Plain Gauss-Newton can diverge on this
+    problem; the damping of Levenberg-Marquardt keeps the steps inside the region where the
+    linearisation holds.
+
+    **Arguments:**
+    - `u0`: a function of one point `x` (shape `(d,)`), or its values at the sample points;
+      default: the equation's initial condition at `mu`.
+    - `mu`: the parameter (for the default initial condition and the starting guess).
+    - `phi_guess`: starting guess; default `model.phi(t0, mu)` for a pretrained model, else
+      the network's current online weights.
+
+    **Returns:** `(phi0, relative L2 fit error at the samples)`.
+
+    **Raises:** `ValueError` for non-finite or wrongly shaped `u0`, or a failed fit.
+    """
+    net = _net(model)
+    pts = sample_points(equation, samples)
+    if u0 is None:
+        if mu is None:
+            raise ValueError("give u0, or mu for the equation's default initial condition")
+        u0 = lambda x: equation.initial_condition(x, mu)  # noqa: E731
+    if callable(u0):
+        target = jax.vmap(u0)(pts)
+    else:
+        target = jnp.asarray(u0, dtype=pts.dtype)
+        if target.shape != (pts.shape[0],):
+            raise ValueError(
+                f"u0 values have shape {target.shape}, expected ({pts.shape[0]},): one value "
+                "per sample point"
+            )
+    if not bool(jnp.all(jnp.isfinite(target))):
+        raise ValueError("the initial condition contains NaN or inf; give finite values")
+    if phi_guess is None:
+        if isinstance(model, CoLoRAModel) and mu is not None:
+            phi_guess = model.phi(model.t_range[0], mu)
+        else:
+            phi_guess = get_phi(net)
+    phi_guess = jnp.asarray(phi_guess, dtype=pts.dtype)
+    phi0, err = _fit(net, pts, target, phi_guess, rtol, atol, max_steps)
+    err = float(err)
+    if not np.isfinite(err) or not bool(jnp.all(jnp.isfinite(phi0))):
+        raise ValueError("the initial-condition fit failed (non-finite weights); check u0")
+    return phi0, err
+
+
+@eqx.filter_jit
+def _fit(net, pts, target, phi_guess, rtol, atol, max_steps):
+    def residual(phi, _):
+        return jax.vmap(set_phi(net, phi))(pts) - target
+
+    solver = optx.LevenbergMarquardt(rtol=rtol, atol=atol)
+    sol = optx.least_squares(residual, solver, phi_guess, max_steps=max_steps, throw=False)
+    # a fit stopped by max_steps is still the best point found; the error says how good it is
+    err = jnp.linalg.norm(residual(sol.value, None)) / jnp.linalg.norm(target)
+    return sol.value, err
+
+
+def solve(
+    equation,
+    model: CoLoRAModel | CoLoRAMLP,
+    t0: float,
+    t1: float,
+    dt0: float | None,
+    phi0: ArrayLike,
+    mu: ArrayLike,
+    *,
+    solver: dfx.AbstractSolver = dfx.Tsit5(),
+    saveat: dfx.SaveAt = dfx.SaveAt(t0=True, t1=True),
+    stepsize_controller: dfx.AbstractStepSizeController = dfx.PIDController(
+        rtol=1e-6, atol=1e-8
+    ),
+    samples: int | ArrayLike = 512,
+    lstsq: LeastSquares = LeastSquares(),
+    max_steps: int | None = 100_000,
+    throw: bool = True,
+    progress_meter: dfx.AbstractProgressMeter = dfx.NoProgressMeter(),
+    timed: bool = False,
+) -> Solution:
+    """Equation-driven (Neural Galerkin) solve: integrate `phi_dot = argmin ||J phi_dot - F||`
+    from `phi(t0) = phi0` to `t1` with diffrax. Shaped like `diffrax.diffeqsolve`.
+
+    **Arguments:**
+    - `equation`: the PDE (a `pdes.AbstractEquation`).
+    - `model`: a pretrained `CoLoRAModel` (its offline weights are used, and `mu` must lie in
+      its training range) or a bare `CoLoRAMLP`.
+    - `t0`, `t1`, `dt0`, `phi0`: as in `diffeqsolve` (`phi0` from `fit_initial_condition`).
+    - `mu`: the PDE parameter.
+    - `solver`, `saveat`, `stepsize_controller`, `max_steps`, `throw`, `progress_meter`: passed
+      to `diffrax.diffeqsolve` (`saveat` must be a single `SaveAt` without `fn`).
+    - `samples`: sample points of the Galerkin residual (see `sample_points`).
+    - `lstsq`: the least-squares solve and its regularisation (`LeastSquares`).
+    - `timed`: compile ahead of time and record `time_compile_s` and `time_run_s` in `stats`.
+
+    **Returns:** a `Solution`.
+
+    **Raises:** `ValueError` for `mu` out of range, a wrongly shaped or non-finite `phi0`, or
+    `t1 <= t0`; with `throw=True`, an error if diffrax fails (e.g. the step size collapses
+    because the dynamics blew up): lower the tolerances or raise `samples`/`rcond`.
+    """
+    net = _net(model)
+    mu = check_mu(equation, model, mu)
+    p = num_phi(net)
+    phi0 = jnp.asarray(phi0, dtype=jnp.zeros(()).dtype)
+    if phi0.shape != (p,):
+        raise ValueError(f"phi0 has shape {phi0.shape}, the model has {p} online weights")
+    if not bool(jnp.all(jnp.isfinite(phi0))):
+        raise ValueError("phi0 contains NaN or inf; refit the initial condition")
+    if not float(t1) > float(t0):
+        raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
+    field = GalerkinField(equation, net, sample_points(equation, samples), lstsq)
+    subs = saveat.subs
+    if not isinstance(subs, dfx.SubSaveAt) or subs.fn is not _DEFAULT_SAVE_FN:
+        raise ValueError("saveat must be a single diffrax.SaveAt without fn")
+    saveat = eqx.tree_at(lambda s: s.subs.fn, saveat, _save_phi_and_residual(field))
+    args = (field, solver, jnp.asarray(t0, float), jnp.asarray(t1, float),
+            None if dt0 is None else jnp.asarray(dt0, float), phi0, jnp.asarray(mu, float),
+            saveat, stepsize_controller, max_steps, throw, progress_meter)
+    stats: dict[str, Any] = {}
+    if timed:
+        start = time.perf_counter()
+        compiled = _solve.lower(*args).compile()
+        stats["time_compile_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        sol = compiled(*args)
+        jax.block_until_ready(sol.ys)
+        stats["time_run_s"] = time.perf_counter() - start
+    else:
+        sol = _solve(*args)
+    phis, residuals = sol.ys
+    stats.update({k: int(v) for k, v in sol.stats.items() if k.startswith("num_")})
+    return Solution(ts=sol.ts, phis=phis, net=net, residuals=residuals, stats=stats,
+                    result=sol.result, mode="eq")
+
+
+_DEFAULT_SAVE_FN = dfx.SaveAt(t1=True).subs.fn
+
+
+class _save_phi_and_residual(eqx.Module):
+    field: GalerkinField
+
+    def __call__(self, t, phi, mu):
+        return phi, self.field.residual(t, phi, mu)
+
+
+@eqx.filter_jit
+def _solve(field, solver, t0, t1, dt0, phi0, mu, saveat, controller, max_steps, throw,
+           progress_meter):
+    return dfx.diffeqsolve(
+        dfx.ODETerm(field), solver, t0, t1, dt0, phi0, mu, saveat=saveat,
+        stepsize_controller=controller, max_steps=max_steps, throw=throw,
+        progress_meter=progress_meter,
+    )
+
+
+def predict(model: CoLoRAModel, ts: ArrayLike, mu: ArrayLike, *, equation=None) -> Solution:
+    """Data-driven (CoLoRA-D) prediction: `phi(t, mu) = h(t, mu)` from the hypernetwork.
+
+    **Raises:** `ValueError` if `mu` or a time in `ts` lies outside what the model was trained
+    on (the hypernetwork is not to be trusted there; use the equation-driven `solve`).
+    """
+    if equation is not None:
+        mu = check_mu(equation, model, mu)
+    else:
+        lo, hi = model.mu_range
+        if not lo * (1 - 1e-12) <= float(mu) <= hi * (1 + 1e-12):
+            raise ValueError(f"mu={float(mu):g} is outside the trained range [{lo:g}, {hi:g}]")
+    ts = jnp.atleast_1d(jnp.asarray(ts, dtype=jnp.zeros(()).dtype))
+    t0, t1 = model.t_range
+    if ts.ndim != 1 or bool(jnp.any(ts < t0 - 1e-12)) or bool(jnp.any(ts > t1 + 1e-12)):
+        raise ValueError(f"times must lie in the trained window [{t0:g}, {t1:g}]")
+    phis = _predict(model.hyper, ts, jnp.asarray(mu, float))
+    return Solution(ts=ts, phis=phis, net=model.net, residuals=None, stats={},
+                    result=dfx.RESULTS.successful, mode="d")
+
+
+@eqx.filter_jit
+def _predict(hyper, ts, mu):
+    return jax.vmap(hyper, in_axes=(0, None))(ts, mu)

@@ -1,0 +1,206 @@
+"""Offline pretraining of a CoLoRA model and its hypernetwork on trajectories (optax)."""
+
+import dataclasses
+import math
+import pathlib
+import time
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+from jaxtyping import PRNGKeyArray
+from tqdm.auto import tqdm
+
+from ._model import CoLoRAModel, ModelConfig, make_model
+from ._network import set_phi
+
+
+@dataclasses.dataclass(frozen=True)
+class Trajectories:
+    """Solution snapshots `u[i, j, ...]` at parameter `mu[i]`, time `t[j]`, on the periodic
+    grid spanned by the coordinate arrays `x` (one per direction, right end left out)."""
+
+    u: np.ndarray
+    mu: np.ndarray
+    t: np.ndarray
+    x: tuple[np.ndarray, ...]
+    lower: tuple[float, ...]
+    lengths: tuple[float, ...]
+
+    def __post_init__(self):
+        d = len(self.x)
+        expected = (self.mu.shape[0], self.t.shape[0], *(len(c) for c in self.x))
+        if self.u.shape != expected:
+            raise ValueError(
+                f"u has shape {self.u.shape}; with {len(self.mu)} mu, {len(self.t)} times and "
+                f"grid {tuple(len(c) for c in self.x)} it must be (n_mu, n_t, *grid) = "
+                f"{expected}"
+            )
+        if self.mu.ndim != 1 or self.t.ndim != 1 or d < 1:
+            raise ValueError("mu and t must be 1D arrays, and there must be at least one x")
+        for name, arr in (("u", self.u), ("mu", self.mu), ("t", self.t), *(
+                (f"x{i}", c) for i, c in enumerate(self.x))):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"the data array {name!r} contains NaN or inf")
+        if np.any(np.diff(self.t) <= 0):
+            raise ValueError("t must be strictly increasing")
+
+    @property
+    def points(self) -> np.ndarray:
+        """Grid points, shape `(*grid, d)`."""
+        return np.stack(np.meshgrid(*self.x, indexing="ij"), axis=-1)
+
+
+def trajectories_from_fd(equation, mus, n: int, ts) -> Trajectories:
+    """Reference trajectories of `equation` at the parameters `mus` (FD on `n` points)."""
+    from pdes import fd_solve
+
+    ts = np.asarray(ts, dtype=float)
+    us = [np.asarray(fd_solve(equation, mu, n, ts).us) for mu in mus]
+    grid = equation.grid(n)
+    xs = tuple(np.asarray(grid[(0,) * i + (slice(None),) + (0,) * (equation.ndim - i - 1)][:, i])
+               for i in range(equation.ndim))
+    return Trajectories(u=np.stack(us), mu=np.asarray(mus, float), t=ts, x=xs,
+                        lower=tuple(equation.lower), lengths=tuple(equation.lengths))
+
+
+def load_trajectories(path: str | pathlib.Path) -> Trajectories:
+    """Read an `.npz` with `u` (n_mu, n_t, *grid), `mu`, `t` and one coordinate array per
+    direction `x0`, `x1`, ... . The domain is periodic: where a coordinate array includes both
+    ends (its last point repeats the first, as in the CoLoRA data), the last point is dropped.
+
+    **Raises:** `FileNotFoundError`, or `ValueError` saying which array is missing, of the
+    wrong shape or not finite.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no data file at {path}")
+    try:
+        data = np.load(path)
+        keys = set(data.files)
+    except Exception as e:
+        raise ValueError(f"{path} is not a readable .npz file ({e})") from None
+    missing = [k for k in ("u", "mu", "t", "x0") if k not in keys]
+    if missing:
+        raise ValueError(f"{path} lacks the arrays {missing}; it needs u (n_mu, n_t, *grid), "
+                         "mu, t and x0, x1, ... (one coordinate array per direction)")
+    d = 0
+    while f"x{d}" in keys:
+        d += 1
+    u = np.asarray(data["u"], dtype=float)
+    if u.ndim != 2 + d:
+        raise ValueError(f"u has {u.ndim} axes; with {d} coordinate arrays it needs {2 + d}")
+    xs, lower, lengths = [], [], []
+    for i in range(d):
+        c = np.asarray(data[f"x{i}"], dtype=float)
+        if c.ndim != 1 or len(c) < 2 or np.any(np.diff(c) <= 0):
+            raise ValueError(f"x{i} must be a 1D increasing array")
+        dx = c[1] - c[0]
+        if not np.allclose(np.diff(c), dx, rtol=1e-6):
+            raise ValueError(f"x{i} must be uniformly spaced")
+        if u.shape[2 + i] != len(c):
+            raise ValueError(f"u has {u.shape[2 + i]} points along axis {i}, x{i} has {len(c)}")
+        last = np.take(u, [0, -1], axis=2 + i)
+        repeats = np.allclose(np.take(last, 0, axis=2 + i), np.take(last, 1, axis=2 + i),
+                              rtol=1e-5, atol=1e-6 * (np.abs(u).max() + 1e-30))
+        if repeats:  # periodic grid stored with both ends
+            u = np.take(u, np.arange(len(c) - 1), axis=2 + i)
+            c = c[:-1]
+        xs.append(c)
+        lower.append(float(c[0]))
+        lengths.append(float(len(c) * dx))
+    return Trajectories(u=u, mu=np.asarray(data["mu"], float).ravel(),
+                        t=np.asarray(data["t"], float), x=tuple(xs), lower=tuple(lower),
+                        lengths=tuple(lengths))
+
+
+def pretrain(
+    data: Trajectories,
+    *,
+    equation: str = "data",
+    steps: int = 20_000,
+    batch_snapshots: int = 32,
+    batch_points: int = 256,
+    learning_rate: float = 3e-3,
+    key: PRNGKeyArray,
+    progress: bool = True,
+    log_every: int = 500,
+    **config_kwargs,
+) -> tuple[CoLoRAModel, dict]:
+    """Train the offline weights `theta` of a CoLoRA network jointly with a hypernetwork
+    `h(t, mu)` on snapshots, minimising the relative mean-squared error
+    `mean (u(x; theta, h(t, mu)) - u_data)^2 / mean u_data^2` over random batches of
+    `batch_snapshots` (mu, t) pairs times `batch_points` grid points (Adam, warm-up and cosine
+    decay of the learning rate; optax). Reproducible from `key`.
+
+    Extra keyword arguments go to `ModelConfig` (`width`, `depth`, `rank`, ...). The
+    hypernetwork takes `mu` on a log scale when the training values are positive and span
+    more than a factor of 5.
+
+    **Returns:** `(model, history)` with the loss every `log_every` steps and the wall time.
+    """
+    mu_lo, mu_hi = float(data.mu.min()), float(data.mu.max())
+    log_mu = config_kwargs.pop("log_mu", mu_lo > 0 and mu_hi / mu_lo > 5)
+    config = ModelConfig(equation=equation, lower=data.lower, lengths=data.lengths,
+                         t_range=(float(data.t[0]), float(data.t[-1])),
+                         mu_range=(mu_lo, mu_hi), log_mu=log_mu, **config_kwargs)
+    kmodel, kdata = jr.split(key)
+    model = make_model(config, key=kmodel)
+    dtype = jnp.zeros(()).dtype
+    u = jnp.asarray(data.u.reshape(data.u.shape[0] * data.u.shape[1], -1), dtype)
+    pts = jnp.asarray(data.points.reshape(-1, len(data.x)), dtype)
+    mu_t = jnp.asarray(np.stack(np.meshgrid(data.mu, data.t, indexing="ij"), -1).reshape(-1, 2),
+                       dtype)
+    scale = jnp.mean(u**2)
+
+    schedule = optax.warmup_cosine_decay_schedule(
+        init_value=learning_rate / 30, peak_value=learning_rate,
+        warmup_steps=min(500, steps // 10), decay_steps=steps, end_value=learning_rate / 300)
+    optim = optax.adam(schedule)
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    opt_state = optim.init(params)
+
+    def loss_fn(params, idx_s, idx_x):
+        m = eqx.combine(params, static)
+        phis = jax.vmap(m.hyper)(mu_t[idx_s, 1], mu_t[idx_s, 0])
+        x = pts[idx_x]
+        pred = jax.vmap(lambda phi: jax.vmap(set_phi(m.net, phi))(x))(phis)
+        return jnp.mean((pred - u[idx_s][:, idx_x]) ** 2) / scale
+
+    @eqx.filter_jit
+    def run_chunk(params, opt_state, key, n):
+        def step(carry, k):
+            params, opt_state = carry
+            k1, k2 = jr.split(k)
+            idx_s = jr.randint(k1, (batch_snapshots,), 0, u.shape[0])
+            idx_x = jr.randint(k2, (batch_points,), 0, pts.shape[0])
+            loss, grads = jax.value_and_grad(loss_fn)(params, idx_s, idx_x)
+            updates, opt_state = optim.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), loss
+
+        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), jr.split(key, n))
+        return params, opt_state, jnp.mean(losses)
+
+    history = {"step": [], "loss": []}
+    start = time.perf_counter()
+    n_chunks = math.ceil(steps / log_every)
+    bar = tqdm(total=steps, desc="pretraining", disable=not progress, unit="step")
+    done = 0
+    for k in jr.split(kdata, n_chunks):
+        n = min(log_every, steps - done)
+        params, opt_state, loss = run_chunk(params, opt_state, k, n)
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"pretraining diverged at step {done + n} (loss {loss}); lower learning_rate")
+        done += n
+        history["step"].append(done)
+        history["loss"].append(loss)
+        bar.update(n)
+        bar.set_postfix(rel_mse=f"{loss:.2e}")
+    bar.close()
+    history["time_s"] = time.perf_counter() - start
+    return eqx.combine(params, static), history

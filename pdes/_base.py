@@ -1,0 +1,129 @@
+"""Abstract base of the shipped equations: a scalar PDE `u_t = F(u; mu)` on a periodic box."""
+
+import abc
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+PointFunction = Callable[[Float[Array, " d"]], Float[Array, ""]]
+
+
+class AbstractEquation(eqx.Module):
+    """A scalar, parameterised PDE `u_t = F(u; mu)` on the periodic box `[lower, upper)`.
+
+    An equation knows
+    - its right-hand side `F(u; mu)(x)`, written against a *function* `u(x)` so that
+      x-derivatives come from autodiff (used by the Neural Galerkin solve);
+    - a conservative finite-difference semi-discretisation of the same right-hand side on a
+      uniform periodic grid (the reference solver, integrated with diffrax);
+    - its default initial condition, parameter range, default final time and the invariants
+      its equation keeps.
+
+    Subclasses are final and set the class variables below.
+    """
+
+    name: eqx.AbstractClassVar[str]
+    lower: eqx.AbstractVar[tuple[float, ...]]
+    upper: eqx.AbstractVar[tuple[float, ...]]
+    mu_range: eqx.AbstractVar[tuple[float, float]]
+    t1: eqx.AbstractVar[float]
+    fd_order: eqx.AbstractClassVar[int]
+    conserved: eqx.AbstractClassVar[tuple[str, ...]]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.lower)
+
+    @property
+    def lengths(self) -> tuple[float, ...]:
+        return tuple(b - a for a, b in zip(self.lower, self.upper))
+
+    @abc.abstractmethod
+    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
+        """`F(u; mu)` at one point `x`, for a function `u` of one point."""
+
+    @abc.abstractmethod
+    def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
+        """The default initial condition at one point `x`."""
+
+    @abc.abstractmethod
+    def fd_rhs(
+        self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]
+    ) -> Float[Array, "*grid"]:
+        """Conservative finite-difference right-hand side on the uniform periodic grid."""
+
+    def fd_stiff(self, mu: float, n: tuple[int, ...]) -> bool:
+        """Whether the reference time integration should use a stiff solver."""
+        return False
+
+    def grid(self, n: int | tuple[int, ...]) -> Float[Array, "*grid d"]:
+        """Uniform periodic grid with `n` points per direction (right end left out)."""
+        n = _as_tuple(n, self.ndim)
+        axes = [
+            a + (b - a) * jnp.arange(m) / m for a, b, m in zip(self.lower, self.upper, n)
+        ]
+        return jnp.stack(jnp.meshgrid(*axes, indexing="ij"), axis=-1)
+
+    def cell_volume(self, n: int | tuple[int, ...]) -> float:
+        n = _as_tuple(n, self.ndim)
+        vol = 1.0
+        for length, m in zip(self.lengths, n):
+            vol *= length / m
+        return vol
+
+    def initial_values(self, n: int | tuple[int, ...], mu: ArrayLike) -> Float[Array, "*grid"]:
+        """The default initial condition sampled on `grid(n)`."""
+        x = self.grid(n)
+        flat = x.reshape(-1, self.ndim)
+        vals = jax.vmap(self.initial_condition, in_axes=(0, None))(flat, mu)
+        return vals.reshape(x.shape[:-1])
+
+    def check_mu(self, mu: float, mu_range: tuple[float, float] | None = None) -> float:
+        """Raise a `ValueError` a person can act on if `mu` is not a finite number in range."""
+        lo, hi = self.mu_range if mu_range is None else mu_range
+        try:
+            mu = float(mu)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: mu must be a number, got {mu!r}") from None
+        if not jnp.isfinite(mu):
+            raise ValueError(f"{self.name}: mu must be finite, got {mu}")
+        if not lo * (1 - 1e-12) <= mu <= hi * (1 + 1e-12):
+            raise ValueError(
+                f"{self.name}: mu={mu:g} is outside the range [{lo:g}, {hi:g}]; "
+                "choose mu inside it (a pretrained model is only valid where it was trained)"
+            )
+        return mu
+
+
+def _as_tuple(n: int | tuple[int, ...], ndim: int) -> tuple[int, ...]:
+    if isinstance(n, int):
+        return (n,) * ndim
+    n = tuple(int(m) for m in n)
+    if len(n) != ndim:
+        raise ValueError(f"expected {ndim} grid sizes, got {n}")
+    return n
+
+
+def d1(u: Array, axis: int, dx: float) -> Array:
+    """Second-order central first difference on a periodic axis."""
+    return (jnp.roll(u, -1, axis) - jnp.roll(u, 1, axis)) / (2 * dx)
+
+
+def d2(u: Array, axis: int, dx: float) -> Array:
+    """Second-order central second difference on a periodic axis."""
+    return (jnp.roll(u, -1, axis) - 2 * u + jnp.roll(u, 1, axis)) / dx**2
+
+
+def partial(u: Callable, x: Array, i: int) -> Array:
+    """`du/dx_i` at `x` by forward-mode autodiff."""
+    e = jnp.zeros_like(x).at[i].set(1.0)
+    return jax.jvp(u, (x,), (e,))[1]
+
+
+def partial2(u: Callable, x: Array, i: int) -> Array:
+    """`d^2u/dx_i^2` at `x` by forward-over-forward autodiff."""
+    e = jnp.zeros_like(x).at[i].set(1.0)
+    return jax.jvp(lambda y: partial(u, y, i), (x,), (e,))[1]

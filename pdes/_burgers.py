@@ -1,0 +1,53 @@
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from ._base import AbstractEquation, PointFunction, d2, partial, partial2
+
+
+class Burgers(AbstractEquation):
+    """Viscous Burgers `u_t + (u^2/2)_x = mu u_xx` on the periodic interval `[0, 1)`.
+
+    The parameter is the viscosity `mu` in `[1e-3, 1e-2]`. Default initial condition
+    `0.25 + sin(2 pi x)`: a front steepens by `t ~ 0.16` and then decays; default `t1 = 0.4`.
+
+    Reference: conservative finite volumes with the skew-symmetric (energy-conserving) flux
+    `f_{i+1/2} = (u_i^2 + u_i u_{i+1} + u_{i+1}^2) / 6` and central diffusion, second order.
+    It is free of grid oscillations while the cell Peclet number `|u| dx / mu < 2`
+    (for the default data: `n >= 1024` at `mu = 1e-3`). Mass is kept exactly by the scheme.
+    Time stepping is explicit (Tsit5, adaptive) unless diffusion dominates the stability
+    limit by a wide margin, then implicit (Kvaerno5).
+    """
+
+    name = "burgers"
+    fd_order = 2
+    conserved = ("mass",)
+    lower: tuple[float, ...] = (0.0,)
+    upper: tuple[float, ...] = (1.0,)
+    mu_range: tuple[float, float] = (1e-3, 1e-2)
+    t1: float = 0.4
+
+    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
+        return -u(x) * partial(u, x, 0) + mu * partial2(u, x, 0)
+
+    def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
+        return 0.25 + jnp.sin(2 * jnp.pi * x[0])
+
+    def fd_rhs(self, u: Float[Array, " n"], mu: ArrayLike, dx: tuple[float, ...]) -> Array:
+        up = jnp.roll(u, -1)
+        flux = (u * u + u * up + up * up) / 6.0  # at i + 1/2
+        return -(flux - jnp.roll(flux, 1)) / dx[0] + mu * d2(u, 0, dx[0])
+
+    def fd_stiff(self, mu: float, n: tuple[int, ...]) -> bool:
+        # explicit diffusive limit ~ dx^2 / (2 mu) against the advective one ~ dx / max|u|
+        dx = self.lengths[0] / n[0]
+        # measured: at n = 1024, mu = 1e-2 (ratio 13) Tsit5 took 0.07 s and Kvaerno5 61 s, so the
+        # implicit solver only pays where the explicit one would need ~1000x the advective steps
+        return (dx / 1.5) / (dx**2 / (2 * mu)) > 1000.0
+
+
+def cole_hopf(x: ArrayLike, t: ArrayLike, mu: ArrayLike, a: float = 0.5) -> Array:
+    """Exact viscous Burgers solution on `[0, 1)`, by the Cole-Hopf transform of
+    `phi = 1 + a exp(-4 pi^2 mu t) cos(2 pi x)`: `u = -2 mu phi_x / phi`."""
+    e = a * jnp.exp(-4 * jnp.pi**2 * mu * t)
+    k = 2 * jnp.pi
+    return 2 * mu * k * e * jnp.sin(k * x) / (1 + e * jnp.cos(k * x))

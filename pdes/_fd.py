@@ -1,0 +1,96 @@
+"""Finite-difference reference solutions: method of lines integrated with diffrax."""
+
+import diffrax as dfx
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, Int
+
+from ._base import AbstractEquation, _as_tuple
+
+
+class ReferenceSolution(eqx.Module):
+    """A finite-difference solution on a uniform periodic grid.
+
+    - `x`: grid points, shape `(*grid, d)`.
+    - `ts`: saved times.
+    - `us`: the solution at the saved times, shape `(len(ts), *grid)`.
+    - `num_steps`: accepted time steps.
+    """
+
+    x: Float[Array, "*grid d"]
+    ts: Float[Array, " t"]
+    us: Float[Array, " t *grid"]
+    num_steps: Int[Array, ""]
+
+
+def fd_solve(
+    equation: AbstractEquation,
+    mu: ArrayLike,
+    n: int | tuple[int, ...],
+    ts: ArrayLike,
+    *,
+    u0: ArrayLike | None = None,
+    solver: dfx.AbstractSolver | None = None,
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    max_steps: int = 1_000_000,
+) -> ReferenceSolution:
+    """Solve `equation` at parameter `mu` on a grid of `n` points per direction.
+
+    **Arguments:**
+
+    - `equation`: the PDE.
+    - `mu`: its parameter.
+    - `n`: grid points per direction (an int, or one per direction).
+    - `ts`: increasing times to save at; the solve runs from `ts[0]` to `ts[-1]`.
+    - `u0`: initial values on `equation.grid(n)`; default: the equation's initial condition.
+    - `solver`: a diffrax solver; default Tsit5, or Kvaerno5 where `equation.fd_stiff` says the
+      problem is diffusion-dominated.
+    - `rtol`, `atol`: tolerances of the adaptive step-size controller.
+
+    **Returns:** a `ReferenceSolution`.
+
+    **Raises:** `ValueError` for a non-finite or wrongly shaped `u0`, or unsorted `ts`.
+    """
+    n = _as_tuple(n, equation.ndim)
+    ts = jnp.asarray(ts, dtype=float)
+    if ts.ndim != 1 or ts.size < 2 or not bool(jnp.all(jnp.diff(ts) > 0)):
+        raise ValueError("ts must be a 1D array of at least two increasing times")
+    if u0 is None:
+        u0 = equation.initial_values(n, mu)
+    else:
+        u0 = jnp.asarray(u0, dtype=float)
+        if u0.shape != n:
+            raise ValueError(f"u0 has shape {u0.shape}, expected the grid shape {n}")
+        if not bool(jnp.all(jnp.isfinite(u0))):
+            raise ValueError("u0 contains NaN or inf; give finite initial values")
+    if solver is None:
+        solver = dfx.Kvaerno5() if equation.fd_stiff(float(mu), n) else dfx.Tsit5()
+    dx = tuple(length / m for length, m in zip(equation.lengths, n))
+    us, num_steps = _integrate(equation, jnp.asarray(mu, dtype=float), dx, ts, u0, solver,
+                               rtol, atol, max_steps)
+    return ReferenceSolution(x=equation.grid(n), ts=ts, us=us, num_steps=num_steps)
+
+
+@eqx.filter_jit
+def _integrate(equation, mu, dx, ts, u0, solver, rtol, atol, max_steps):
+    term = dfx.ODETerm(lambda t, u, args: equation.fd_rhs(u, args, dx))
+    sol = dfx.diffeqsolve(
+        term,
+        solver,
+        ts[0],
+        ts[-1],
+        None,
+        u0,
+        mu,
+        saveat=dfx.SaveAt(ts=ts),
+        stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
+        max_steps=max_steps,
+    )
+    return sol.ys, sol.stats["num_accepted_steps"]
+
+
+def convergence_slope(hs: ArrayLike, errors: ArrayLike) -> float:
+    """Least-squares slope of `log(error)` against `log(h)`: the observed order."""
+    return float(np.polyfit(np.log(np.asarray(hs)), np.log(np.asarray(errors)), 1)[0])

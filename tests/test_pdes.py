@@ -1,0 +1,76 @@
+import diffrax as dfx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import pdes
+
+
+def _advection_errors(ns, solver=None):
+    eq = pdes.Advection()
+    errs = []
+    for n in ns:
+        s = pdes.fd_solve(eq, 1.0, n, jnp.array([0.0, 1.0]), rtol=1e-11, atol=1e-13,
+                          solver=solver)
+        exact = jax.vmap(eq.exact, (0, None, None))(s.x, 1.0, 1.0)
+        errs.append(float(jnp.sqrt(jnp.mean((s.us[-1] - exact) ** 2))))
+    return errs
+
+
+def _burgers_errors(ns, mu=0.05, t1=0.5, solver=None):
+    eq = pdes.Burgers()
+    errs = []
+    for n in ns:
+        x = eq.grid(n)[..., 0]
+        s = pdes.fd_solve(eq, mu, n, jnp.array([0.0, t1]), u0=pdes.cole_hopf(x, 0.0, mu),
+                          rtol=1e-11, atol=1e-13, solver=solver)
+        errs.append(float(jnp.sqrt(jnp.mean((s.us[-1] - pdes.cole_hopf(x, t1, mu)) ** 2))))
+    return errs
+
+
+def test_advection_fd_order():
+    ns = [64, 128, 256, 512]
+    slope = pdes.convergence_slope([1 / n for n in ns], _advection_errors(ns))
+    assert abs(slope - pdes.Advection.fd_order) < 0.3, slope
+
+
+def test_burgers_fd_order_against_cole_hopf():
+    ns = [32, 64, 128, 256]
+    slope = pdes.convergence_slope([1 / n for n in ns], _burgers_errors(ns))
+    assert abs(slope - pdes.Burgers.fd_order) < 0.3, slope
+
+
+def test_burgers_fd_order_with_stiff_solver():
+    # the implicit path (Kvaerno5), used where diffusion dominates the explicit stability limit
+    ns = [16, 32, 64]
+    slope = pdes.convergence_slope([1 / n for n in ns],
+                                   _burgers_errors(ns, mu=0.1, t1=0.2, solver=dfx.Kvaerno5()))
+    assert abs(slope - 2) < 0.3, slope
+
+
+def test_fd_conserves_mass():
+    eq = pdes.Burgers()
+    s = pdes.fd_solve(eq, 2e-3, 256, jnp.linspace(0, 0.4, 5))
+    m = s.us.sum(axis=1)
+    assert np.max(np.abs(m - m[0])) / abs(m[0]) < 1e-12
+
+
+def test_fd_bad_input():
+    eq = pdes.Burgers()
+    u0 = eq.initial_values(64, 5e-3).at[3].set(jnp.nan)
+    with pytest.raises(ValueError, match="NaN"):
+        pdes.fd_solve(eq, 5e-3, 64, [0.0, 0.1], u0=u0)
+    with pytest.raises(ValueError, match="shape"):
+        pdes.fd_solve(eq, 5e-3, 64, [0.0, 0.1], u0=jnp.zeros(32))
+    with pytest.raises(ValueError, match="increasing"):
+        pdes.fd_solve(eq, 5e-3, 64, [0.1, 0.0])
+
+
+def test_unknown_pde_and_mu_range():
+    with pytest.raises(ValueError, match="shipped PDEs are: advection, burgers"):
+        pdes.get("navier-stokes")
+    with pytest.raises(ValueError, match=r"outside the range \[0.001, 0.01\]"):
+        pdes.Burgers().check_mu(0.5)
+    with pytest.raises(ValueError, match="finite"):
+        pdes.Burgers().check_mu(float("nan"))
