@@ -91,6 +91,8 @@ def load_trajectories(path: str | pathlib.Path) -> Trajectories:
     while f"x{d}" in keys:
         d += 1
     u = np.asarray(data["u"], dtype=float)
+    if not np.all(np.isfinite(u)):
+        raise ValueError(f"the data array 'u' in {path} contains NaN or inf")
     if u.ndim != 2 + d:
         raise ValueError(f"u has {u.ndim} axes; with {d} coordinate arrays it needs {2 + d}")
     xs, lower, lengths = [], [], []
@@ -171,7 +173,7 @@ def pretrain(
         return jnp.mean((pred - u[idx_s][:, idx_x]) ** 2) / scale
 
     @eqx.filter_jit
-    def run_chunk(params, opt_state, key, n):
+    def run_chunk(params, opt_state, keys):
         def step(carry, k):
             params, opt_state = carry
             k1, k2 = jr.split(k)
@@ -181,7 +183,7 @@ def pretrain(
             updates, opt_state = optim.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), loss
 
-        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), jr.split(key, n))
+        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), keys)
         return params, opt_state, jnp.mean(losses)
 
     history = {"step": [], "loss": []}
@@ -189,9 +191,10 @@ def pretrain(
     n_chunks = math.ceil(steps / log_every)
     bar = tqdm(total=steps, desc="pretraining", disable=not progress, unit="step")
     done = 0
-    for k in jr.split(kdata, n_chunks):
+    step_keys = jr.split(kdata, steps)  # one key a step: the run does not depend on log_every
+    for _ in range(n_chunks):
         n = min(log_every, steps - done)
-        params, opt_state, loss = run_chunk(params, opt_state, k, n)
+        params, opt_state, loss = run_chunk(params, opt_state, step_keys[done : done + n])
         loss = float(loss)
         if not math.isfinite(loss):
             raise FloatingPointError(

@@ -21,7 +21,7 @@ def test_zero_alpha_is_plain_layer(getkey):
     plain = layer.weight @ x + layer.bias
     assert jnp.allclose(layer(x), plain, rtol=0, atol=1e-15)
     # and a non-zero alpha adds exactly the scaled low-rank term
-    layer = eqx.tree_at(lambda l: l.alpha, layer, jnp.array([0.5, -1.0, 2.0]))
+    layer = eqx.tree_at(lambda lay: lay.alpha, layer, jnp.array([0.5, -1.0, 2.0]))
     lowrank = layer.A @ (jnp.array([0.5, -1.0, 2.0]) * (layer.B @ x))
     assert jnp.allclose(layer(x), plain + lowrank, rtol=1e-14, atol=1e-14)
     assert not jnp.allclose(layer(x), plain, rtol=1e-3)
