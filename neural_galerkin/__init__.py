@@ -20,6 +20,7 @@ from ._network import (
     online_filter as online_filter,
     set_phi as set_phi,
 )
+from ._recipes import RECIPES as RECIPES, load_pretrained as load_pretrained
 from ._solve import (
     Solution as Solution,
     fit_initial_condition as fit_initial_condition,

@@ -49,14 +49,19 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    import equinox as eqx
     import jax
 
     jax.config.update("jax_enable_x64", True)  # accuracy targets are in float64
     try:
         return {"list": _list, "solve": _solve, "pretrain": _pretrain}[args.command](args)
-    except (ValueError, FileNotFoundError, NotImplementedError, ImportError) as e:
+    except (ValueError, FileNotFoundError, FloatingPointError, NotImplementedError,
+            ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except eqx.EquinoxRuntimeError as e:  # diffrax's failures under jit (max_steps, dt)
+        print(f"error: the time integration failed: {e}", file=sys.stderr)
+        return 3
 
 
 def _say(msg: str) -> None:

@@ -48,3 +48,12 @@ RECIPES: dict[str, Recipe] = {
 
 def shipped_weights(name: str) -> pathlib.Path:
     return WEIGHTS_DIR / name
+
+
+def load_pretrained(name: str):
+    """The shipped pretrained model for the PDE `name` (see `RECIPES` for how it was made)."""
+    from ._model import load_model
+
+    if name.lower() not in RECIPES:
+        raise ValueError(f"no shipped model for {name!r}; shipped: {', '.join(sorted(RECIPES))}")
+    return load_model(shipped_weights(name.lower()))

@@ -193,7 +193,8 @@ def solve(
 
     **Raises:** `ValueError` for `mu` out of range, a wrongly shaped or non-finite `phi0`, or
     `t1 <= t0`; with `throw=True`, an error if diffrax fails (e.g. the step size collapses
-    because the dynamics blew up): lower the tolerances or raise `samples`/`rcond`.
+    because the dynamics blew up): lower the tolerances or raise `samples`/`rcond`;
+    `FloatingPointError` if the saved weights are NaN or inf (an unstable fixed step).
     """
     net = _net(model)
     mu = check_mu(equation, model, mu)
@@ -225,6 +226,14 @@ def solve(
     else:
         sol = _solve(*args)
     phis, residuals = sol.ys
+    finite = np.asarray(jnp.all(jnp.isfinite(phis), axis=1))
+    if throw and not finite.all():
+        t_bad = float(np.asarray(sol.ts)[np.argmin(finite)])
+        raise FloatingPointError(
+            f"the equation-driven solve produced NaN or inf by t={t_bad:g}: the time step is "
+            "unstable. Use an adaptive stepsize_controller (diffrax.PIDController) or a "
+            "smaller dt0, or regularise the least squares (LeastSquares(rcond=..., ridge=...))"
+        )
     stats.update({k: int(v) for k, v in sol.stats.items() if k.startswith("num_")})
     return Solution(ts=sol.ts, phis=phis, net=net, residuals=residuals, stats=stats,
                     result=sol.result, mode="eq")
