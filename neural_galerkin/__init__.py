@@ -24,6 +24,7 @@ from ._recipes import RECIPES as RECIPES, load_pretrained as load_pretrained
 from ._solve import (
     Solution as Solution,
     fit_initial_condition as fit_initial_condition,
+    manifold_residual as manifold_residual,
     predict as predict,
     sample_points as sample_points,
     solve as solve,

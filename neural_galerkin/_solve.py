@@ -283,3 +283,25 @@ def predict(model: CoLoRAModel, ts: ArrayLike, mu: ArrayLike, *, equation=None) 
 @eqx.filter_jit
 def _predict(hyper, ts, mu):
     return jax.vmap(hyper, in_axes=(0, None))(ts, mu)
+
+
+def manifold_residual(
+    equation, model: CoLoRAModel, mu: ArrayLike, ts: ArrayLike, *,
+    samples: int | ArrayLike = 512, lstsq: LeastSquares = LeastSquares(),
+) -> Float[Array, " t"]:
+    """The relative Galerkin residual `||J phi_dot - F|| / ||F||` along the hypernetwork's
+    own trajectory `phi = h(t, mu)` (at a training `mu`, along the training data).
+
+    Run it before trusting a pretrained network with equation-driven solves: where it is of
+    order one, the network's tangent space does not contain the PDE's right-hand side and the
+    equation-driven solve will drift from the truth, however small the time step.
+    """
+    mu = check_mu(equation, model, mu)
+    field = GalerkinField(equation, model.net, sample_points(equation, samples), lstsq)
+    ts = jnp.atleast_1d(jnp.asarray(ts, dtype=jnp.zeros(()).dtype))
+    return _manifold_residual(field, model.hyper, ts, jnp.asarray(mu, float))
+
+
+@eqx.filter_jit
+def _manifold_residual(field, hyper, ts, mu):
+    return jax.vmap(lambda t: field.residual(t, hyper(t, mu), mu))(ts)

@@ -130,6 +130,10 @@ def pretrain(
     key: PRNGKeyArray,
     progress: bool = True,
     log_every: int = 500,
+    pde=None,
+    residual_weight: float = 0.0,
+    residual_snapshots: int = 8,
+    residual_points: int = 128,
     **config_kwargs,
 ) -> tuple[CoLoRAModel, dict]:
     """Train the offline weights `theta` of a CoLoRA network jointly with a hypernetwork
@@ -137,6 +141,14 @@ def pretrain(
     `mean (u(x; theta, h(t, mu)) - u_data)^2 / mean u_data^2` over random batches of
     `batch_snapshots` (mu, t) pairs times `batch_points` grid points (Adam, warm-up and cosine
     decay of the learning rate; optax). Reproducible from `key`.
+
+    **Equation-aware pretraining.** With a `pde` and `residual_weight > 0`, the loss gains
+    the PDE residual along the hypernetwork's trajectories,
+    `residual_weight * mean (d/dt u(x; h(t, mu)) - F(u(.; h(t, mu)); mu)(x))^2 / mean u_t^2`,
+    at `residual_snapshots` random `(t, mu)` (uniform in time and over the whole parameter
+    range, not only the training values) times `residual_points` random points. It asks the
+    manifold's tangent `J dh/dt` to follow the equation, which is what the equation-driven
+    solve needs. `u_t` in the scale is estimated from the data by finite differences in time.
 
     Extra keyword arguments go to `ModelConfig` (`width`, `depth`, `rank`, ...). The
     hypernetwork takes `mu` on a log scale when the training values are positive and span
@@ -165,12 +177,46 @@ def pretrain(
     params, static = eqx.partition(model, eqx.is_inexact_array)
     opt_state = optim.init(params)
 
-    def loss_fn(params, idx_s, idx_x):
+    use_residual = residual_weight > 0
+    if use_residual:
+        if pde is None:
+            raise ValueError("residual_weight > 0 needs the pde whose residual to use")
+        ut = np.diff(data.u, axis=1) / np.diff(data.t)[None, :, *([None] * len(data.x))]
+        residual_scale = float(np.mean(ut**2))
+        box_lo = jnp.asarray(data.lower, dtype)
+        box_len = jnp.asarray(data.lengths, dtype)
+
+    def residual_loss(m, key):
+        kt, kmu, kx = jr.split(key, 3)
+        t = jr.uniform(kt, (residual_snapshots,), dtype, *config.t_range)
+        z = jr.uniform(kmu, (residual_snapshots,), dtype)
+        if config.log_mu:
+            mu = mu_lo * (mu_hi / mu_lo) ** z
+        else:
+            mu = mu_lo + (mu_hi - mu_lo) * z
+        x = box_lo + box_len * jr.uniform(kx, (residual_points, len(data.x)), dtype)
+
+        def one(t, mu):
+            phi, phi_t = jax.jvp(lambda s: m.hyper(s, mu), (t,), (jnp.ones_like(t),))
+            net = set_phi(m.net, phi)
+
+            def r(xi):
+                u_t = jax.jvp(lambda p: set_phi(m.net, p)(xi), (phi,), (phi_t,))[1]
+                return u_t - pde.rhs(net, xi, mu)
+
+            return jax.vmap(r)(x)
+
+        return jnp.mean(jax.vmap(one)(t, mu) ** 2) / residual_scale
+
+    def loss_fn(params, idx_s, idx_x, key):
         m = eqx.combine(params, static)
         phis = jax.vmap(m.hyper)(mu_t[idx_s, 1], mu_t[idx_s, 0])
         x = pts[idx_x]
         pred = jax.vmap(lambda phi: jax.vmap(set_phi(m.net, phi))(x))(phis)
-        return jnp.mean((pred - u[idx_s][:, idx_x]) ** 2) / scale
+        loss = jnp.mean((pred - u[idx_s][:, idx_x]) ** 2) / scale
+        if use_residual:
+            loss = loss + residual_weight * residual_loss(m, key)
+        return loss
 
     @eqx.filter_jit
     def run_chunk(params, opt_state, keys):
@@ -179,7 +225,7 @@ def pretrain(
             k1, k2 = jr.split(k)
             idx_s = jr.randint(k1, (batch_snapshots,), 0, u.shape[0])
             idx_x = jr.randint(k2, (batch_points,), 0, pts.shape[0])
-            loss, grads = jax.value_and_grad(loss_fn)(params, idx_s, idx_x)
+            loss, grads = jax.value_and_grad(loss_fn)(params, idx_s, idx_x, jr.fold_in(k, 1))
             updates, opt_state = optim.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), loss
 
