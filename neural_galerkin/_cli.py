@@ -44,6 +44,9 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--width", type=int, default=None)
     t.add_argument("--depth", type=int, default=None)
     t.add_argument("--rank", type=int, default=None)
+    t.add_argument("--residual-weight", type=float, default=None,
+                   help="weight of the PDE residual in the loss (equation-aware pretraining; "
+                   "needs a PDE name; default: the recipe's, 0 with --data)")
     return p
 
 
@@ -155,23 +158,32 @@ def _pretrain(args) -> int:
 
     overrides = {k: getattr(args, k) for k in ("width", "depth", "rank")
                  if getattr(args, k) is not None}
+    import pdes
+
     if args.data is not None:
         data = load_trajectories(args.data)
         name = args.pde or "data"
         model_kw, steps, seed = overrides, args.steps or 20_000, args.seed or 0
+        weight = args.residual_weight or 0.0
+        if weight > 0:
+            if args.pde is None:
+                raise ValueError("--residual-weight needs the PDE name whose residual to use")
+            model_kw["pde"] = pdes.get(args.pde)
+            model_kw["residual_weight"] = weight
         _say(f"data {args.data}: {len(data.mu)} parameters, {len(data.t)} times, grid "
              f"{tuple(len(c) for c in data.x)}")
     else:
         if args.pde is None:
             raise ValueError("give a PDE name (FD training data) or --data FILE.npz")
-        import pdes
-
         eq = pdes.get(args.pde)
         if eq.name not in RECIPES:
             raise ValueError(f"no pretraining recipe for {eq.name!r}; use --data")
         rec = RECIPES[eq.name]
         name = eq.name
         model_kw = {**rec.model, **overrides}
+        weight = rec.residual_weight if args.residual_weight is None else args.residual_weight
+        if weight > 0:
+            model_kw.update(pde=eq, residual_weight=weight, residual_points=rec.residual_points)
         steps = args.steps or rec.steps
         seed = rec.seed if args.seed is None else args.seed
         _say(f"{name}: FD trajectories at mu = {', '.join(f'{m:g}' for m in rec.train_mus)} "
@@ -180,7 +192,8 @@ def _pretrain(args) -> int:
     model, history = pretrain(data, equation=name, steps=steps, key=jr.PRNGKey(seed),
                               **model_kw)
     out = save_model(args.out, model)
-    print(f"trained {steps} steps in {history['time_s']:.1f} s; final relative MSE "
+    kind = f"equation-aware (PDE residual weight {weight:g})" if weight > 0 else "data-only"
+    print(f"trained {steps} steps, {kind}, in {history['time_s']:.1f} s; final loss "
           f"{history['loss'][-1]:.3e}; saved to {out}")
     return 0
 

@@ -38,7 +38,9 @@ class LeastSquares(eqx.Module):
             J = jnp.concatenate([J, self.ridge * jnp.eye(p, dtype=J.dtype)])
             F = jnp.concatenate([F, jnp.zeros((p,), F.dtype)])
         op = lx.MatrixLinearOperator(J)
-        return lx.linear_solve(op, F, lx.SVD(rcond=self.rcond)).value
+        # throw=False: non-finite input gives a non-finite phi_dot, which an adaptive
+        # controller rejects and `solve` reports with a message a person can act on
+        return lx.linear_solve(op, F, lx.SVD(rcond=self.rcond), throw=False).value
 
 
 class GalerkinField(eqx.Module):

@@ -15,7 +15,8 @@ class Recipe:
       inside which the model may be used);
     - `n`, `n_times`: FD grid points and snapshots in `[0, t1]`;
     - `default_mu`: the parameter `neural-galerkin solve PDE` uses: not a training value;
-    - `model`: `ModelConfig` keywords; `steps`, `seed`: pretraining.
+    - `model`: `ModelConfig` keywords; `steps`, `seed`: pretraining;
+    - `residual_weight`, `residual_points`: equation-aware pretraining (see `pretrain`).
     """
 
     train_mus: tuple[float, ...]
@@ -26,6 +27,8 @@ class Recipe:
     steps: int = 20_000
     seed: int = 0
     model: dict[str, Any] = dataclasses.field(default_factory=dict)
+    residual_weight: float = 0.0
+    residual_points: int = 128
 
 
 RECIPES: dict[str, Recipe] = {
@@ -34,6 +37,8 @@ RECIPES: dict[str, Recipe] = {
         default_mu=3.9e-3,
         test_mus=(1.8e-3, 3.9e-3, 8.2e-3),
         model=dict(width=40, depth=6, rank=2),
+        residual_weight=0.1,
+        residual_points=64,
     ),
     "advection": Recipe(
         train_mus=(0.5, 0.75, 1.0, 1.25, 1.5),

@@ -230,9 +230,11 @@ def solve(
     if throw and not finite.all():
         t_bad = float(np.asarray(sol.ts)[np.argmin(finite)])
         raise FloatingPointError(
-            f"the equation-driven solve produced NaN or inf by t={t_bad:g}: the time step is "
-            "unstable. Use an adaptive stepsize_controller (diffrax.PIDController) or a "
-            "smaller dt0, or regularise the least squares (LeastSquares(rcond=..., ridge=...))"
+            f"the equation-driven solve produced NaN or inf by t={t_bad:g}: the dynamics blew "
+            "up (an unstable time step, or online weights so large that the network "
+            "overflows). Use an adaptive stepsize_controller (diffrax.PIDController) or a "
+            "smaller dt0, check phi0, or regularise the least squares "
+            "(LeastSquares(rcond=..., ridge=...))"
         )
     stats.update({k: int(v) for k, v in sol.stats.items() if k.startswith("num_")})
     return Solution(ts=sol.ts, phis=phis, net=net, residuals=residuals, stats=stats,

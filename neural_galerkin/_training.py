@@ -194,7 +194,7 @@ def pretrain(
             mu = mu_lo * (mu_hi / mu_lo) ** z
         else:
             mu = mu_lo + (mu_hi - mu_lo) * z
-        x = box_lo + box_len * jr.uniform(kx, (residual_points, len(data.x)), dtype)
+        x = box_lo[None] + box_len[None] * jr.uniform(kx, (residual_points, len(data.x)), dtype)
 
         def one(t, mu):
             phi, phi_t = jax.jvp(lambda s: m.hyper(s, mu), (t,), (jnp.ones_like(t),))
@@ -249,7 +249,7 @@ def pretrain(
         history["step"].append(done)
         history["loss"].append(loss)
         bar.update(n)
-        bar.set_postfix(rel_mse=f"{loss:.2e}")
+        bar.set_postfix(loss=f"{loss:.2e}")
     bar.close()
     history["time_s"] = time.perf_counter() - start
     return eqx.combine(params, static), history

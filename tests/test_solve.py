@@ -73,6 +73,15 @@ def test_solve_bad_input(shift_net):
         ng.sample_points(eq, jnp.zeros((5, 2)))
 
 
+def test_blow_up_is_reported(shift_net):
+    # online weights so large that the network overflows: the fixed-step solve turns to NaN
+    eq = pdes.Advection()
+    phi0 = jnp.full(ng.num_phi(shift_net), 1e200)
+    with pytest.raises(FloatingPointError, match="blew up"):
+        ng.solve(eq, shift_net, 0.0, 0.1, 0.05, phi0, 1.0, solver=dfx.Euler(),
+                 stepsize_controller=dfx.ConstantStepSize(), samples=32)
+
+
 def test_solution_evaluate_shapes(shift_net):
     eq = pdes.Advection()
     phi0 = ng.get_phi(shift_net)
