@@ -21,6 +21,12 @@ from ._network import (
     set_phi as set_phi,
 )
 from ._recipes import RECIPES as RECIPES, load_pretrained as load_pretrained
+from ._sampling import (
+    AbstractSampler as AbstractSampler,
+    RandomSampler as RandomSampler,
+    SteepSampler as SteepSampler,
+    UniformSampler as UniformSampler,
+)
 from ._solve import (
     Solution as Solution,
     fit_initial_condition as fit_initial_condition,
@@ -29,6 +35,7 @@ from ._solve import (
     sample_points as sample_points,
     solve as solve,
 )
+from ._solver import GalerkinSolver as GalerkinSolver
 
 try:
     __version__ = importlib.metadata.version("neural-galerkin")

@@ -27,6 +27,9 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--t1", type=float, default=None, help="final time (default: trained)")
     s.add_argument("--weights", default=None, help="weights folder (default: shipped)")
     s.add_argument("--samples", type=int, default=512, help="Galerkin sample points")
+    s.add_argument("--sampler", choices=("uniform", "random", "steep"), default="uniform",
+                   help="fixed uniform grid, or points redrawn every step: uniformly at "
+                   "random, or denser where the solution is steep")
     s.add_argument("--rtol", type=float, default=1e-6, help="time-stepping tolerance")
     s.add_argument("--n-ref", type=int, default=2048, help="FD reference grid points")
     s.add_argument("--json", default=None, help="write the summary to this JSON file")
@@ -89,12 +92,14 @@ def _list(args) -> int:
 
 def _solve(args) -> int:
     import diffrax as dfx
+    import jax.random as jr
 
     import pdes
 
     from ._compare import compare, summary
     from ._model import load_model
     from ._recipes import RECIPES, shipped_weights
+    from ._sampling import RandomSampler, SteepSampler
 
     eq = pdes.get(args.pde)
     if args.weights is None:
@@ -110,11 +115,14 @@ def _solve(args) -> int:
     mu = args.mu if args.mu is not None else RECIPES[eq.name].default_mu
     eq.check_mu(mu, model.mu_range)
     meter = dfx.TqdmProgressMeter() if args.progress else dfx.NoProgressMeter()
+    samples = {"uniform": lambda: args.samples,
+               "random": lambda: RandomSampler(args.samples, jr.PRNGKey(0)),
+               "steep": lambda: SteepSampler(args.samples, jr.PRNGKey(0))}[args.sampler]()
     _say(f"{eq.name}: mu={mu:g}, mode={args.mode}; solving (FD reference on "
          f"{args.n_ref} points, then the reduced model) ...")
     start = time.perf_counter()
     report = compare(eq, model, mu, mode=args.mode, t1=args.t1, n_ref=args.n_ref,
-                     samples=args.samples, rtol=args.rtol, atol=args.rtol * 1e-2,
+                     samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
                      progress_meter=meter)
     total = time.perf_counter() - start
     s = summary(report)

@@ -62,7 +62,7 @@ def compare(
     t1: float | None = None,
     n_ref: int = 2048,
     n_times: int = 41,
-    samples: int = 512,
+    samples=512,
     rtol: float = 1e-6,
     atol: float = 1e-8,
     progress_meter: dfx.AbstractProgressMeter = dfx.NoProgressMeter(),

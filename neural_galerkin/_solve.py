@@ -14,6 +14,8 @@ from jaxtyping import Array, ArrayLike, Float
 from ._galerkin import GalerkinField, LeastSquares
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP, get_phi, num_phi, set_phi
+from ._sampling import AbstractSampler, UniformSampler
+from ._solver import GalerkinSolver
 
 
 class Solution(eqx.Module):
@@ -73,6 +75,8 @@ def check_mu(equation, model, mu) -> float:
 def sample_points(equation, samples: int | ArrayLike) -> Float[Array, "n d"]:
     """`samples` points: an int gives a uniform periodic grid with that many points in each
     direction; an array of shape `(n, d)` is used as it is."""
+    if isinstance(samples, AbstractSampler):
+        raise TypeError("a sampler chooses its points during the solve; pass it to solve")
     if isinstance(samples, int | np.integer):
         return equation.grid(int(samples)).reshape(-1, equation.ndim)
     pts = jnp.asarray(samples, dtype=jnp.zeros(()).dtype)
@@ -112,6 +116,8 @@ def fit_initial_condition(
     **Raises:** `ValueError` for non-finite or wrongly shaped `u0`, or a failed fit.
     """
     net = _net(model)
+    if isinstance(samples, AbstractSampler):  # fit on its fixed-grid equivalent
+        samples = samples.n
     pts = sample_points(equation, samples)
     if u0 is None:
         if mu is None:
@@ -167,7 +173,7 @@ def solve(
     stepsize_controller: dfx.AbstractStepSizeController = dfx.PIDController(
         rtol=1e-6, atol=1e-8
     ),
-    samples: int | ArrayLike = 512,
+    samples: int | ArrayLike | AbstractSampler = 512,
     lstsq: LeastSquares = LeastSquares(),
     max_steps: int | None = 100_000,
     throw: bool = True,
@@ -185,7 +191,10 @@ def solve(
     - `mu`: the PDE parameter.
     - `solver`, `saveat`, `stepsize_controller`, `max_steps`, `throw`, `progress_meter`: passed
       to `diffrax.diffeqsolve` (`saveat` must be a single `SaveAt` without `fn`).
-    - `samples`: sample points of the Galerkin residual (see `sample_points`).
+    - `samples`: sample points of the Galerkin residual: an int or an `(n, d)` array (see
+      `sample_points`), or a sampler (`UniformSampler`, `RandomSampler`, `SteepSampler`); a
+      dynamic sampler redraws the points at every step (the solver is wrapped in
+      `GalerkinSolver`).
     - `lstsq`: the least-squares solve and its regularisation (`LeastSquares`).
     - `timed`: compile ahead of time and record `time_compile_s` and `time_run_s` in `stats`.
 
@@ -206,11 +215,21 @@ def solve(
         raise ValueError("phi0 contains NaN or inf; refit the initial condition")
     if not float(t1) > float(t0):
         raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
-    field = GalerkinField(equation, net, sample_points(equation, samples), lstsq)
+    if isinstance(samples, AbstractSampler):
+        # the residual diagnostic is always taken on a fixed uniform grid, comparable
+        # across samplers
+        diag = GalerkinField(equation, net, UniformSampler(samples.n)(equation, net, phi0, 0),
+                             lstsq)
+        if samples.dynamic:
+            solver = GalerkinSolver(solver, samples)
+        field = GalerkinField(equation, net, samples(equation, net, phi0, jnp.array(0)), lstsq)
+    else:
+        field = GalerkinField(equation, net, sample_points(equation, samples), lstsq)
+        diag = field
     subs = saveat.subs
     if not isinstance(subs, dfx.SubSaveAt) or subs.fn is not _DEFAULT_SAVE_FN:
         raise ValueError("saveat must be a single diffrax.SaveAt without fn")
-    saveat = eqx.tree_at(lambda s: s.subs.fn, saveat, _save_phi_and_residual(field))
+    saveat = eqx.tree_at(lambda s: s.subs.fn, saveat, _save_phi_and_residual(diag))
     args = (field, solver, jnp.asarray(t0, float), jnp.asarray(t1, float),
             None if dt0 is None else jnp.asarray(dt0, float), phi0, jnp.asarray(mu, float),
             saveat, stepsize_controller, max_steps, throw, progress_meter)

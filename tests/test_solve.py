@@ -90,3 +90,40 @@ def test_solution_evaluate_shapes(shift_net):
     assert sol.evaluate(jnp.zeros((4, 3, 1))).shape == (2, 4, 3)
     # in 1D an array without a trailing axis of size 1 holds x values
     assert sol.evaluate(jnp.zeros((4, 2))).shape == (2, 4, 2)
+
+
+def test_dynamic_samplers_keep_translation_exact(shift_net):
+    # a residual that is zero for every set of points stays zero with points redrawn per step
+    eq, mu, t1 = pdes.Advection(), 0.8, 0.5
+    phi0, _ = ng.fit_initial_condition(eq, shift_net, mu=mu, samples=128)
+    x = jnp.linspace(0, 1, 257)
+    fit = jax.vmap(ng.set_phi(shift_net, phi0))(((x - mu * t1) % 1.0)[:, None])
+    for sampler in (ng.RandomSampler(64, jr.PRNGKey(3)),
+                    ng.SteepSampler(64, jr.PRNGKey(4), n_fine=512)):
+        sol = ng.solve(eq, shift_net, 0.0, t1, None, phi0, mu, samples=sampler,
+                       stepsize_controller=dfx.PIDController(rtol=1e-10, atol=1e-12))
+        assert float(jnp.max(jnp.abs(sol.evaluate(x)[-1] - fit))) <= 1e-8
+        assert sol.stats["num_steps"] > 0
+
+
+def test_samplers(shift_net):
+    eq = pdes.Advection()
+    phi = ng.get_phi(shift_net)
+    r = ng.RandomSampler(100, jr.PRNGKey(0))
+    a, b = r(eq, shift_net, phi, jnp.array(0)), r(eq, shift_net, phi, jnp.array(1))
+    assert a.shape == (100, 1) and not jnp.allclose(a, b)
+    assert jnp.array_equal(a, r(eq, shift_net, phi, jnp.array(0)))
+    assert float(a.min()) >= 0 and float(a.max()) < 1
+    assert ng.UniformSampler(64)(eq, shift_net, phi, 0).shape == (64, 1)
+    # on a Burgers front, the steepness sampler puts most points near the front
+    burgers, model = pdes.Burgers(), ng.load_pretrained("burgers")
+    phi = model.phi(0.4, 2e-3)
+    u = ng.set_phi(model.net, phi)
+    s = ng.SteepSampler(4000, jr.PRNGKey(1), n_fine=1024, uniform_fraction=0.2)
+    pts = s(burgers, model.net, phi, jnp.array(0))
+    grid = ng.UniformSampler(1024)(burgers, model.net, phi, 0)
+    front = grid[jnp.argmax(jnp.abs(jax.vmap(jax.grad(u))(grid)[:, 0]))]
+    near = jnp.abs((pts[:, 0] - front[0] + 0.5) % 1.0 - 0.5) < 0.05
+    assert float(near.mean()) > 0.4  # a uniform draw puts 10% there
+    with pytest.raises(ValueError, match="uniform_fraction"):
+        ng.SteepSampler(10, jr.PRNGKey(0), uniform_fraction=0.0)

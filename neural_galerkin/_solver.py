@@ -1,0 +1,58 @@
+"""`GalerkinSolver`: wraps a diffrax solver to redraw the sample points at every step."""
+
+import diffrax as dfx
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ._galerkin import GalerkinField
+from ._sampling import AbstractSampler
+
+
+def _is_field(x) -> bool:
+    return isinstance(x, GalerkinField)
+
+
+class GalerkinSolver(dfx.AbstractWrappedSolver):
+    """Wraps any diffrax solver (adaptive or not: `isinstance` checks pass through) so that a
+    dynamic sampler chooses the Galerkin sample points at the start of every step, from the
+    current online weights. All stages of a step use the same points, so the step's error
+    estimate is consistent; a rejected step is retried on the same points. A first-same-as-last
+    stage is recomputed after resampling (the vector field changed)."""
+
+    solver: dfx.AbstractSolver
+    sampler: AbstractSampler
+
+    @property
+    def term_structure(self):
+        return self.solver.term_structure
+
+    @property
+    def interpolation_cls(self):
+        return self.solver.interpolation_cls
+
+    def order(self, terms):
+        return self.solver.order(terms)
+
+    def strong_order(self, terms):
+        return self.solver.strong_order(terms)
+
+    def error_order(self, terms):
+        return self.solver.error_order(terms)
+
+    def init(self, terms, t0, t1, y0, args):
+        return self.solver.init(terms, t0, t1, y0, args), jnp.array(0)
+
+    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
+        inner, count = solver_state
+        field = next(x for x in jax.tree.leaves(terms, is_leaf=_is_field) if _is_field(x))
+        pts = self.sampler(field.equation, field.net, y0, count)
+        terms = jax.tree.map(
+            lambda x: eqx.tree_at(lambda f: f.samples, x, pts) if _is_field(x) else x,
+            terms, is_leaf=_is_field)
+        y1, y_error, dense_info, inner, result = self.solver.step(
+            terms, t0, t1, y0, args, inner, True)
+        return y1, y_error, dense_info, (inner, count + 1), result
+
+    def func(self, terms, t0, y0, args):
+        return self.solver.func(terms, t0, y0, args)
