@@ -3,6 +3,13 @@
 import importlib.metadata
 
 from ._galerkin import GalerkinField as GalerkinField, LeastSquares as LeastSquares
+from ._invariants import (
+    AbstractInvariant as AbstractInvariant,
+    Conservation as Conservation,
+    Energy as Energy,
+    Functional as Functional,
+    Mass as Mass,
+)
 from ._model import (
     CoLoRAModel as CoLoRAModel,
     ModelConfig as ModelConfig,

@@ -35,6 +35,11 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", default=None, help="write the summary to this JSON file")
     s.add_argument("--plot", default=None, help="save a figure (PNG) of solution and error")
     s.add_argument("--progress", action="store_true", help="show a time-stepping bar")
+    s.add_argument("--conserve", default="",
+                   help="invariants to keep, comma-separated (mass, energy); eq mode only")
+    s.add_argument("--conserve-method", choices=("constraint", "projection", "both"),
+                   default="both", help="constrained least squares, projection after each "
+                   "step (round-off), or both")
 
     t = sub.add_parser("pretrain", help="pretrain a model from FD trajectories or data")
     t.add_argument("pde", nargs="?", default=None,
@@ -115,6 +120,7 @@ def _solve(args) -> int:
     mu = args.mu if args.mu is not None else RECIPES[eq.name].default_mu
     eq.check_mu(mu, model.mu_range)
     meter = dfx.TqdmProgressMeter() if args.progress else dfx.NoProgressMeter()
+    conserve = tuple(c.strip() for c in args.conserve.split(",") if c.strip())
     samples = {"uniform": lambda: args.samples,
                "random": lambda: RandomSampler(args.samples, jr.PRNGKey(0)),
                "steep": lambda: SteepSampler(args.samples, jr.PRNGKey(0))}[args.sampler]()
@@ -123,7 +129,8 @@ def _solve(args) -> int:
     start = time.perf_counter()
     report = compare(eq, model, mu, mode=args.mode, t1=args.t1, n_ref=args.n_ref,
                      samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
-                     progress_meter=meter)
+                     progress_meter=meter, conserve=conserve,
+                     conserve_method=args.conserve_method)
     total = time.perf_counter() - start
     s = summary(report)
     rows = [("pde", s["pde"]), ("mu", f"{s['mu']:g}"), ("mode", s["mode"]),
@@ -132,6 +139,8 @@ def _solve(args) -> int:
             ("relative L2 error at final time", f"{s['rel_error_final']:.3e}"),
             ("mass drift (reduced)", f"{s['mass_drift']:.3e}"),
             ("mass drift (FD reference)", f"{s['mass_drift_reference']:.3e}")]
+    rows += [(f"{name} drift (conserved, {args.conserve_method})", f"{s[f'{name}_drift']:.3e}")
+             for name in conserve]
     if "max_residual" in s:
         rows += [("initial fit error", f"{s['fit_error']:.3e}"),
                  ("max Galerkin residual", f"{s['max_residual']:.3e}"),

@@ -66,6 +66,8 @@ def compare(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     progress_meter: dfx.AbstractProgressMeter = dfx.NoProgressMeter(),
+    conserve: tuple = (),
+    conserve_method: str = "both",
 ) -> dict[str, Any]:
     """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the FD
     reference on `n_ref` points, and compare them at `n_times` equally spaced times.
@@ -74,6 +76,8 @@ def compare(
     `mass_drift` (of the reduced solution, on the reference grid), `time_online_s` (excluding
     compilation), `time_compile_s`, `time_reference_s` (FD, excluding compilation),
     `num_steps`, `max_residual` (eq), the per-time errors and the arrays for plotting.
+    With `conserve` (eq only), the invariants are kept by `conserve_method` with the quadrature
+    of the reference grid, and `<name>_drift` reports each one's drift.
     """
     if mode not in ("eq", "d"):
         raise ValueError(f"mode must be 'eq' or 'd', got {mode!r}")
@@ -96,14 +100,19 @@ def compare(
         sol = solve(equation, model, t0, t1, None, phi0, mu, samples=samples,
                     saveat=dfx.SaveAt(ts=ts),
                     stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
-                    progress_meter=progress_meter, timed=True)
+                    progress_meter=progress_meter, timed=True, conserve=conserve,
+                    conserve_method=conserve_method, conserve_points=n_ref)
         u = sol.evaluate(x)
         # fit time includes its compilation; it is small and reported apart
         out.update(time_online_s=sol.stats["time_run_s"], time_compile_s=sol.stats[
             "time_compile_s"], time_fit_s=time_fit, num_steps=sol.stats["num_steps"],
             fit_error=fit_err, max_residual=float(np.max(np.asarray(sol.residuals))),
-            residuals=np.asarray(sol.residuals))
+            residuals=np.asarray(sol.residuals),
+            invariants={k: np.asarray(v) for k, v in sol.invariants.items()},
+            **{f"{k}_drift": v for k, v in sol.drift().items()})
     else:
+        if conserve:
+            raise ValueError("conservation applies to the equation-driven mode (mode='eq')")
         sol_u, compile_d, time_d = _timed(lambda: _predict_on(model, ts, mu, x, equation))
         sol, u = sol_u
         out.update(time_online_s=time_d, time_compile_s=compile_d, num_steps=0)
@@ -111,9 +120,10 @@ def compare(
     us_ref = np.asarray(ref.us)
     errs = relative_error_over_time(u, us_ref)
     cell = equation.cell_volume(n_ref)
-    out.update(
+    masses = mass(u, cell)
+    out.update(mass_over_time=masses, 
         rel_error=relative_error(u, us_ref), rel_error_final=float(errs[-1]),
-        mass_drift=drift(mass(u, cell)), mass_drift_reference=drift(mass(us_ref, cell)),
+        mass_drift=drift(masses), mass_drift_reference=drift(mass(us_ref, cell)),
         time_reference_s=time_ref, time_reference_compile_s=compile_ref, n_ref=n_ref,
         num_steps_reference=int(ref.num_steps), ts=np.asarray(ts), errors_over_time=errs,
         x=np.asarray(x), u=u, u_ref=us_ref, solution=sol,
@@ -140,4 +150,5 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
     """The JSON-able scalars of a `compare` report (the keys of `JSON_KEYS` and a few more)."""
     keys = JSON_KEYS + ("t1", "n_ref", "mass_drift_reference", "num_steps_reference",
                         "time_reference_compile_s", "fit_error", "max_residual", "time_fit_s")
-    return {k: report[k] for k in keys if k in report}
+    drifts = tuple(k for k in report if k.endswith("_drift") and k not in keys)
+    return {k: report[k] for k in keys + drifts if k in report}

@@ -53,6 +53,7 @@ class GalerkinField(eqx.Module):
     net: CoLoRAMLP
     samples: Float[Array, "n d"]
     lstsq: LeastSquares
+    conservation: eqx.Module | None = None  # a `Conservation` with `constrain=True`
 
     def system(self, phi: Float[Array, " p"], mu: ArrayLike):
         """`J` (n x p) and `F` (n) at the sample points."""
@@ -65,14 +66,20 @@ class GalerkinField(eqx.Module):
         F = jax.vmap(lambda x: self.equation.rhs(net, x, mu))(self.samples)
         return J, F
 
+    def phi_dot(self, phi, J, F) -> Float[Array, " p"]:
+        if self.conservation is not None and self.conservation.constrain:
+            G = self.conservation.jacobian(self.net, phi)
+            return self.conservation.constrained_lstsq(self.lstsq, J, F, G)
+        return self.lstsq(J, F)
+
     def __call__(self, t, phi: Float[Array, " p"], mu: ArrayLike) -> Float[Array, " p"]:
         J, F = self.system(phi, mu)
-        return self.lstsq(J, F)
+        return self.phi_dot(phi, J, F)
 
     def residual(self, t, phi: Float[Array, " p"], mu: ArrayLike) -> Float[Array, ""]:
         """The relative Galerkin residual `||J phi_dot - F|| / ||F||`: the part of the PDE's
         right-hand side the network cannot follow. Near zero: the ansatz carries the
         equation; of order one: the equation-driven solve cannot be trusted."""
         J, F = self.system(phi, mu)
-        v = self.lstsq(J, F)
+        v = self.phi_dot(phi, J, F)
         return jnp.linalg.norm(J @ v - F) / jnp.maximum(jnp.linalg.norm(F), 1e-300)

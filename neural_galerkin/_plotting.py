@@ -21,7 +21,7 @@ def plot_comparison(report: dict[str, Any], path: str | pathlib.Path) -> pathlib
     if x.ndim != 1:
         raise NotImplementedError("plot_comparison draws 1D solutions only")
     ts, u, ref = report["ts"], report["u"], report["u_ref"]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4.2), constrained_layout=True)
     label = "EQ (Neural Galerkin)" if report["mode"] == "eq" else "D (hypernetwork)"
     for j, c in zip((0, len(ts) // 2, len(ts) - 1), ("C0", "C1", "C2")):
         axes[0].plot(x, ref[j], color=c, lw=2.5, alpha=0.4, label=f"FD, t={ts[j]:.2f}")
@@ -36,6 +36,14 @@ def plot_comparison(report: dict[str, Any], path: str | pathlib.Path) -> pathlib
         axes[2].semilogy(ts, report["residuals"], label="Galerkin residual ||J phi' - F||/||F||")
     axes[2].set(xlabel="t", title=f"space-time error {report['rel_error']:.2e}")
     axes[2].legend(fontsize=8)
+    m = np.asarray(report["mass_over_time"])
+    axes[3].semilogy(ts, np.abs(m - m[0]) / abs(m[0]) + 1e-17, label="mass (reference grid)")
+    for name, vals in report.get("invariants", {}).items():
+        vals = np.asarray(vals)
+        axes[3].semilogy(ts, np.abs(vals - vals[0]) / abs(vals[0]) + 1e-17, ls="--",
+                         label=f"{name} (conserved)")
+    axes[3].set(xlabel="t", title="relative invariant drift |I(t) - I(0)| / |I(0)|")
+    axes[3].legend(fontsize=8)
     path = pathlib.Path(path)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1,6 +1,7 @@
 """The online phase: fit `phi(0)`, integrate the Galerkin dynamics with diffrax, `Solution`."""
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import diffrax as dfx
@@ -12,6 +13,7 @@ import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float
 
 from ._galerkin import GalerkinField, LeastSquares
+from ._invariants import AbstractInvariant, Conservation, get_invariant
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP, get_phi, num_phi, set_phi
 from ._sampling import AbstractSampler, UniformSampler
@@ -27,6 +29,8 @@ class Solution(eqx.Module):
     - `stats`: diffrax's statistics (`num_steps`, ...) and, with `timed=True`,
       `time_compile_s` and `time_run_s`.
     - `result`: diffrax's result code (`diffrax.RESULTS.successful` when all went well).
+    - `invariants`: the conserved invariants' values at the saved times (`solve(...,
+      conserve=...)`), by name; `drift()` gives their relative drift.
 
     `sol.evaluate(x)` gives `u` at points `x` of shape `(..., d)` (or `(n,)` in 1D), for every
     saved time: an array of shape `(len(ts), ...)`.
@@ -39,6 +43,17 @@ class Solution(eqx.Module):
     stats: dict[str, Any]
     result: Any
     mode: str = eqx.field(static=True)
+    invariants: dict[str, Float[Array, " t"]] = eqx.field(default_factory=dict)
+
+    def drift(self) -> dict[str, float]:
+        """Largest relative change `max_t |I(t) - I(t0)| / |I(t0)|` of each conserved
+        invariant, with the quadrature it was conserved with."""
+        out = {}
+        for name, vals in self.invariants.items():
+            vals = np.asarray(vals)
+            scale = abs(vals[0]) if vals[0] != 0 else np.max(np.abs(vals))
+            out[name] = float(np.max(np.abs(vals - vals[0])) / max(scale, 1e-300))
+        return out
 
     def evaluate(self, x: ArrayLike) -> Float[Array, "t ..."]:
         x = jnp.asarray(x, dtype=self.phis.dtype)
@@ -178,6 +193,9 @@ def solve(
     max_steps: int | None = 100_000,
     throw: bool = True,
     progress_meter: dfx.AbstractProgressMeter = dfx.NoProgressMeter(),
+    conserve: Sequence[str | AbstractInvariant] = (),
+    conserve_method: str = "both",
+    conserve_points: int | None = None,
     timed: bool = False,
 ) -> Solution:
     """Equation-driven (Neural Galerkin) solve: integrate `phi_dot = argmin ||J phi_dot - F||`
@@ -196,6 +214,13 @@ def solve(
       dynamic sampler redraws the points at every step (the solver is wrapped in
       `GalerkinSolver`).
     - `lstsq`: the least-squares solve and its regularisation (`LeastSquares`).
+    - `conserve`: invariants to keep (`"mass"`, `"energy"`, or `AbstractInvariant`s such as
+      `Functional`), each integrated by the rectangle rule on a uniform grid of
+      `conserve_points` points (default: as many as the samples).
+    - `conserve_method`: `"constraint"` (`phi_dot` subject to `dI_k/dt = 0`; drift then
+      follows the time-stepping error), `"projection"` (Gauss-Newton back onto
+      `I_k(phi) = I_k(phi0)` after every accepted step and at every saved time: round-off) or
+      `"both"`.
     - `timed`: compile ahead of time and record `time_compile_s` and `time_run_s` in `stats`.
 
     **Returns:** a `Solution`.
@@ -215,21 +240,36 @@ def solve(
         raise ValueError("phi0 contains NaN or inf; refit the initial condition")
     if not float(t1) > float(t0):
         raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
+    kept = equation.conserved_at(mu)
+    for c in conserve:
+        if isinstance(c, str) and get_invariant(c) and c.lower() not in kept:
+            raise ValueError(
+                f"{equation.name} does not keep {c!r} at mu={mu:g} (it keeps: "
+                f"{', '.join(kept)}); holding it would force a wrong solution. For a quantity "
+                "you know to be invariant in your setting, pass an AbstractInvariant object")
+    conservation = _conservation(equation, net, phi0, samples, conserve, conserve_method,
+                                 conserve_points)
+    constraint = conservation if conservation is not None and conservation.constrain else None
+    projection = conservation if conservation is not None and conservation.project else None
+    sampler = None
     if isinstance(samples, AbstractSampler):
         # the residual diagnostic is always taken on a fixed uniform grid, comparable
         # across samplers
         diag = GalerkinField(equation, net, UniformSampler(samples.n)(equation, net, phi0, 0),
-                             lstsq)
-        if samples.dynamic:
-            solver = GalerkinSolver(solver, samples)
-        field = GalerkinField(equation, net, samples(equation, net, phi0, jnp.array(0)), lstsq)
+                             lstsq, constraint)
+        sampler = samples if samples.dynamic else None
+        field = GalerkinField(equation, net, samples(equation, net, phi0, jnp.array(0)), lstsq,
+                              constraint)
     else:
-        field = GalerkinField(equation, net, sample_points(equation, samples), lstsq)
+        field = GalerkinField(equation, net, sample_points(equation, samples), lstsq,
+                              constraint)
         diag = field
+    if sampler is not None or projection is not None:
+        solver = GalerkinSolver(solver, sampler, projection)
     subs = saveat.subs
     if not isinstance(subs, dfx.SubSaveAt) or subs.fn is not _DEFAULT_SAVE_FN:
         raise ValueError("saveat must be a single diffrax.SaveAt without fn")
-    saveat = eqx.tree_at(lambda s: s.subs.fn, saveat, _save_phi_and_residual(diag))
+    saveat = eqx.tree_at(lambda s: s.subs.fn, saveat, _Save(diag, projection, conservation))
     args = (field, solver, jnp.asarray(t0, float), jnp.asarray(t1, float),
             None if dt0 is None else jnp.asarray(dt0, float), phi0, jnp.asarray(mu, float),
             saveat, stepsize_controller, max_steps, throw, progress_meter)
@@ -244,7 +284,7 @@ def solve(
         stats["time_run_s"] = time.perf_counter() - start
     else:
         sol = _solve(*args)
-    phis, residuals = sol.ys
+    phis, residuals, invariants = sol.ys
     finite = np.asarray(jnp.all(jnp.isfinite(phis), axis=1))
     if throw and not finite.all():
         t_bad = float(np.asarray(sol.ts)[np.argmin(finite)])
@@ -256,18 +296,53 @@ def solve(
             "(LeastSquares(rcond=..., ridge=...))"
         )
     stats.update({k: int(v) for k, v in sol.stats.items() if k.startswith("num_")})
+    inv = {} if conservation is None else {
+        name: invariants[:, k] for k, name in enumerate(conservation.names)}
     return Solution(ts=sol.ts, phis=phis, net=net, residuals=residuals, stats=stats,
-                    result=sol.result, mode="eq")
+                    result=sol.result, mode="eq", invariants=inv)
+
+
+def _conservation(equation, net, phi0, samples, conserve, method, points):
+    if not conserve:
+        return None
+    if method not in ("constraint", "projection", "both"):
+        raise ValueError(f"conserve_method must be 'constraint', 'projection' or 'both', got "
+                         f"{method!r}")
+    invariants = tuple(get_invariant(c) if isinstance(c, str) else c for c in conserve)
+    for inv in invariants:
+        if not isinstance(inv, AbstractInvariant):
+            raise TypeError(f"conserve takes invariant names or AbstractInvariants, got {inv!r}")
+    names = [inv.name for inv in invariants]
+    if len(set(names)) != len(names):
+        raise ValueError(f"an invariant is named twice in {names}")
+    if points is None:
+        points = samples.n if isinstance(samples, AbstractSampler) else (
+            int(samples) if isinstance(samples, int | np.integer) else 512)
+    grid = UniformSampler(points)(equation, net, phi0, 0)
+    cons = Conservation(invariants, grid, equation.cell_volume(
+        round(grid.shape[0] ** (1 / equation.ndim))), constrain=method != "projection",
+        project=method != "constraint")
+    return eqx.tree_at(lambda c: c.targets, cons, cons.values(net, phi0),
+                       is_leaf=lambda x: x is None)
 
 
 _DEFAULT_SAVE_FN = dfx.SaveAt(t1=True).subs.fn
 
 
-class _save_phi_and_residual(eqx.Module):
+class _Save(eqx.Module):
+    """Saves `phi` (projected onto the invariants' level set where projection is on, so that
+    interpolated saves hold them too), the residual diagnostic and the invariants' values."""
+
     field: GalerkinField
+    projection: Conservation | None
+    conservation: Conservation | None
 
     def __call__(self, t, phi, mu):
-        return phi, self.field.residual(t, phi, mu)
+        if self.projection is not None:
+            phi = self.projection.project_phi(self.field.net, phi)
+        inv = (jnp.zeros((0,), phi.dtype) if self.conservation is None
+               else self.conservation.values(self.field.net, phi))
+        return phi, self.field.residual(t, phi, mu), inv
 
 
 @eqx.filter_jit

@@ -1,4 +1,5 @@
-"""`GalerkinSolver`: wraps a diffrax solver to redraw the sample points at every step."""
+"""`GalerkinSolver`: wraps a diffrax solver to redraw the sample points at every step and to
+project onto invariants after every accepted step."""
 
 import diffrax as dfx
 import equinox as eqx
@@ -18,10 +19,15 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
     dynamic sampler chooses the Galerkin sample points at the start of every step, from the
     current online weights. All stages of a step use the same points, so the step's error
     estimate is consistent; a rejected step is retried on the same points. A first-same-as-last
-    stage is recomputed after resampling (the vector field changed)."""
+    stage is recomputed after resampling (the vector field changed).
+
+    With a `projection` (a `Conservation` with `project=True`), every step's result is moved
+    back onto `{I_k(phi) = targets_k}` before the controller accepts it and the next step
+    starts from it: the invariants are then held to round-off at every step."""
 
     solver: dfx.AbstractSolver
-    sampler: AbstractSampler
+    sampler: AbstractSampler | None = None
+    projection: eqx.Module | None = None  # a `Conservation` with `project=True`
 
     @property
     def term_structure(self):
@@ -46,12 +52,18 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         inner, count = solver_state
         field = next(x for x in jax.tree.leaves(terms, is_leaf=_is_field) if _is_field(x))
-        pts = self.sampler(field.equation, field.net, y0, count)
-        terms = jax.tree.map(
-            lambda x: eqx.tree_at(lambda f: f.samples, x, pts) if _is_field(x) else x,
-            terms, is_leaf=_is_field)
+        if self.sampler is not None:
+            pts = self.sampler(field.equation, field.net, y0, count)
+            terms = jax.tree.map(
+                lambda x: eqx.tree_at(lambda f: f.samples, x, pts) if _is_field(x) else x,
+                terms, is_leaf=_is_field)
+            made_jump = True
         y1, y_error, dense_info, inner, result = self.solver.step(
-            terms, t0, t1, y0, args, inner, True)
+            terms, t0, t1, y0, args, inner, made_jump)
+        if self.projection is not None:
+            y1 = self.projection.project_phi(field.net, y1)
+            if isinstance(dense_info, dict) and "y1" in dense_info:
+                dense_info = dict(dense_info, y1=y1)
         return y1, y_error, dense_info, (inner, count + 1), result
 
     def func(self, terms, t0, y0, args):

@@ -32,6 +32,7 @@ class AbstractEquation(eqx.Module):
     t1: eqx.AbstractVar[float]
     fd_order: eqx.AbstractClassVar[int]
     conserved: eqx.AbstractClassVar[tuple[str, ...]]
+    dissipated: eqx.AbstractClassVar[dict[str, str]]
 
     @property
     def ndim(self) -> int:
@@ -54,6 +55,10 @@ class AbstractEquation(eqx.Module):
         self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]
     ) -> Float[Array, "*grid"]:
         """Conservative finite-difference right-hand side on the uniform periodic grid."""
+
+    def conserved_at(self, mu: float) -> tuple[str, ...]:
+        """The invariants (by name) the equation keeps at parameter `mu`."""
+        return self.conserved
 
     def fd_stiff(self, mu: float, n: tuple[int, ...]) -> bool:
         """Whether the reference time integration should use a stiff solver."""

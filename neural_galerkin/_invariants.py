@@ -1,0 +1,164 @@
+"""Invariants as functionals of `u`, and the machinery that keeps them: the constrained
+least-squares step and the projection after each accepted step."""
+
+import abc
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import lineax as lx
+from jaxtyping import Array, Float
+
+from ._network import CoLoRAMLP, set_phi
+
+
+class AbstractInvariant(eqx.Module):
+    """A functional `I(u) = int rho(x, u(x), grad u(x)) dx` over the periodic domain."""
+
+    name: eqx.AbstractVar[str]
+    # whether `density` reads `grad_u` (if not, it is not computed: cheaper)
+    uses_gradient: eqx.AbstractClassVar[bool]
+
+    @abc.abstractmethod
+    def density(self, x: Float[Array, " d"], u: Float[Array, ""],
+                grad_u: Float[Array, " d"]) -> Float[Array, ""]:
+        """The integrand `rho` at one point."""
+
+
+class Mass(AbstractInvariant):
+    """`int u dx`."""
+
+    name: str = eqx.field(default="mass", static=True)
+    uses_gradient = False
+
+    def density(self, x, u, grad_u):
+        return u
+
+
+class Energy(AbstractInvariant):
+    """The L2 energy `int u^2 / 2 dx`."""
+
+    name: str = eqx.field(default="energy", static=True)
+    uses_gradient = False
+
+    def density(self, x, u, grad_u):
+        return 0.5 * u**2
+
+
+class Functional(AbstractInvariant):
+    """A user-defined invariant: `int density(x, u, grad_u) dx`."""
+
+    name: str = eqx.field(static=True)
+    fn: Callable = eqx.field(static=True)
+    uses_gradient = True
+
+    def density(self, x, u, grad_u):
+        return self.fn(x, u, grad_u)
+
+
+INVARIANTS: dict[str, Callable[[], AbstractInvariant]] = {"mass": Mass, "energy": Energy}
+
+
+def get_invariant(name: str) -> AbstractInvariant:
+    try:
+        return INVARIANTS[name.lower()]()
+    except KeyError:
+        raise ValueError(f"unknown invariant {name!r}; known: {', '.join(INVARIANTS)} (or "
+                         "pass a Functional)") from None
+
+
+class Conservation(eqx.Module):
+    """Which invariants to keep and how.
+
+    - `invariants`: the functionals, integrated by the rectangle rule on `grid` (a uniform
+      periodic grid; spectrally accurate for smooth periodic integrands) with cell volume
+      `weight`. Drift is measured with the same quadrature.
+    - `constrain`: solve the Galerkin least squares subject to `dI_k/dt = rates_k`, i.e.
+      `G phi_dot = rates` with `G = dI/dphi` (exact in time only to the stepper's order, since
+      `I` is nonlinear in `phi`).
+    - `project`: after every accepted step, move `phi` back onto `{I_k(phi) = targets_k}` by
+      Gauss-Newton (minimum-norm corrections `G^T (G G^T)^{-1} (targets - I(phi))`), which
+      holds the invariants to round-off.
+    - `targets`: the invariants' values at `phi0` (set by `solve`).
+    """
+
+    invariants: tuple[AbstractInvariant, ...]
+    grid: Float[Array, "n d"]
+    weight: float
+    constrain: bool = eqx.field(static=True)
+    project: bool = eqx.field(static=True)
+    rates: Float[Array, " k"] | None = None
+    targets: Float[Array, " k"] | None = None
+    rcond: float = 1e-10
+    newton_steps: int = eqx.field(default=4, static=True)
+
+    def __check_init__(self):
+        if not self.invariants:
+            raise ValueError("give at least one invariant to conserve")
+        if not (self.constrain or self.project):
+            raise ValueError("choose constrain, project or both")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(inv.name for inv in self.invariants)
+
+    def values(self, net: CoLoRAMLP, phi: Float[Array, " p"]) -> Float[Array, " k"]:
+        u = set_phi(net, phi)
+
+        need_grad = any(inv.uses_gradient for inv in self.invariants)
+
+        def point(x):
+            if need_grad:
+                ux, grad = jax.value_and_grad(u)(x)
+            else:
+                ux, grad = u(x), None
+            return jnp.stack([inv.density(x, ux, grad) for inv in self.invariants])
+
+        return self.weight * jnp.sum(jax.vmap(point)(self.grid), axis=0)
+
+    def jacobian(self, net, phi) -> Float[Array, "k p"]:
+        # reverse mode: k invariants are far fewer than p online weights
+        return jax.jacrev(lambda p: self.values(net, p))(phi)
+
+    def constrained_lstsq(self, lstsq, J, F, G) -> Float[Array, " p"]:
+        """`argmin ||J v - F||` subject to `G v = rates`, by the null-space method:
+        `v = G^+ r + N w`, with `N` an orthonormal basis of the null space of `G` from its SVD
+        and `w` the (regularised) least-squares solution of `J N w ~ F - J G^+ r`. Raises
+        (under jit, through `eqx.error_if`) if `G` is rank deficient: the constraints are then
+        degenerate (an invariant with zero gradient) or dependent on each other."""
+        k, p = G.shape
+        _, s, vt = jnp.linalg.svd(G, full_matrices=True)
+        ok = s[-1] > 1e-12 * jnp.maximum(s[0], 1e-300)
+        G = eqx.error_if(
+            G, ~ok,
+            "the conservation constraints are degenerate: the gradients dI/dphi of the "
+            "invariants are (nearly) zero or linearly dependent for this network, so they "
+            "cannot be imposed together; keep fewer invariants, or use the projection only")
+        r = jnp.zeros((k,), G.dtype) if self.rates is None else self.rates
+        v_p = lx.linear_solve(lx.MatrixLinearOperator(G), r, lx.SVD(), throw=False).value
+        N = vt[k:].T  # (p, p - k)
+        w = lstsq(J @ N, F - J @ v_p)
+        return v_p + N @ w
+
+    def project_phi(self, net, phi) -> Float[Array, " p"]:
+        """Gauss-Newton (chord: one Jacobian, at most `newton_steps` corrections, stopping
+        once every invariant is within 4 ulp of its target) onto the targets."""
+        G = self.jacobian(net, phi)
+        op = lx.MatrixLinearOperator(G)
+        tol = 4 * jnp.finfo(phi.dtype).eps * jnp.abs(self.targets)
+
+        def residual(phi):
+            return self.targets - self.values(net, phi)
+
+        def cond(carry):
+            i, _, res = carry
+            return (i < self.newton_steps) & jnp.any(jnp.abs(res) > tol)
+
+        def body(carry):
+            i, phi, res = carry
+            phi = phi + lx.linear_solve(op, res, lx.SVD(rcond=self.rcond), throw=False).value
+            return i + 1, phi, residual(phi)
+
+        _, phi, _ = jax.lax.while_loop(cond, body, (0, phi, residual(phi)))
+        return phi
