@@ -144,12 +144,11 @@ class Conservation(eqx.Module):
     def project_phi(self, net, phi) -> Float[Array, " p"]:
         """Gauss-Newton (chord: one Jacobian, at most `newton_steps` corrections, stopping
         once every invariant is within 4 ulp of its target) onto the targets."""
-        G = self.jacobian(net, phi)
+        # one forward pass gives the invariants and, through k reverse passes, G
+        vals, pullback = jax.vjp(lambda p: self.values(net, p), phi)
+        G = jax.vmap(lambda e: pullback(e)[0])(jnp.eye(vals.shape[0], dtype=vals.dtype))
         op = lx.MatrixLinearOperator(G)
         tol = 4 * jnp.finfo(phi.dtype).eps * jnp.abs(self.targets)
-
-        def residual(phi):
-            return self.targets - self.values(net, phi)
 
         def cond(carry):
             i, _, res = carry
@@ -158,7 +157,7 @@ class Conservation(eqx.Module):
         def body(carry):
             i, phi, res = carry
             phi = phi + lx.linear_solve(op, res, lx.SVD(rcond=self.rcond), throw=False).value
-            return i + 1, phi, residual(phi)
+            return i + 1, phi, self.targets - self.values(net, phi)
 
-        _, phi, _ = jax.lax.while_loop(cond, body, (0, phi, residual(phi)))
+        _, phi, _ = jax.lax.while_loop(cond, body, (0, phi, self.targets - vals))
         return phi
