@@ -228,7 +228,9 @@ def solve(
     **Raises:** `ValueError` for `mu` out of range, a wrongly shaped or non-finite `phi0`, or
     `t1 <= t0`; with `throw=True`, an error if diffrax fails (e.g. the step size collapses
     because the dynamics blew up): lower the tolerances or raise `samples`/`rcond`;
-    `FloatingPointError` if the saved weights are NaN or inf (an unstable fixed step).
+    `FloatingPointError` if the saved weights are NaN or inf (an unstable fixed step);
+    `ValueError` for an unknown invariant, one the equation does not keep at `mu`, or a name
+    given twice; an error naming degenerate constraints (rank-deficient `dI/dphi`).
     """
     net = _net(model)
     mu = check_mu(equation, model, mu)
@@ -242,7 +244,7 @@ def solve(
         raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
     kept = equation.conserved_at(mu)
     for c in conserve:
-        if isinstance(c, str) and get_invariant(c) and c.lower() not in kept:
+        if isinstance(c, str) and get_invariant(c).name not in kept:
             raise ValueError(
                 f"{equation.name} does not keep {c!r} at mu={mu:g} (it keeps: "
                 f"{', '.join(kept)}); holding it would force a wrong solution. For a quantity "
