@@ -69,7 +69,7 @@ def main():
         print(lines[-1], flush=True)
 
     lines += ["", "2D advection on [0,1) x [0,2), direction (1, 0.5), mu = 1, t in [0, 0.3], "
-              "untrained CoLoRA net (width 16, depth 3), 32 x 32 samples and quadrature", "",
+              "untrained CoLoRA net (width 16, depth 3), 32 x 32 samples and quadrature points", "",
               "| method | mass drift |", "|---|---|"]
     eq2 = pdes.Advection(lower=(0.0, 0.0), upper=(1.0, 2.0), direction=(1.0, 0.5))
     net = ng.CoLoRAMLP(ng.PeriodicEmbedding(eq2.lower, eq2.lengths), 16, 3, 2,

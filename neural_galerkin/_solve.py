@@ -215,8 +215,8 @@ def solve(
       `GalerkinSolver`).
     - `lstsq`: the least-squares solve and its regularisation (`LeastSquares`).
     - `conserve`: invariants to keep (`"mass"`, `"energy"`, or `AbstractInvariant`s such as
-      `Functional`), each integrated by the rectangle rule on a uniform grid of
-      `conserve_points` points (default: as many as the samples).
+      `Functional`), each integrated by the rectangle rule on a uniform grid with
+      `conserve_points` points per direction (default: as many as the samples).
     - `conserve_method`: `"constraint"` (`phi_dot` subject to `dI_k/dt = 0`; drift then
       follows the time-stepping error), `"projection"` (Gauss-Newton back onto
       `I_k(phi) = I_k(phi0)` after every accepted step and at every saved time: round-off) or
@@ -317,13 +317,15 @@ def _conservation(equation, net, phi0, samples, conserve, method, points):
     names = [inv.name for inv in invariants]
     if len(set(names)) != len(names):
         raise ValueError(f"an invariant is named twice in {names}")
-    if points is None:
-        points = samples.n if isinstance(samples, AbstractSampler) else (
-            int(samples) if isinstance(samples, int | np.integer) else 512)
-    grid = UniformSampler(points)(equation, net, phi0, 0)
-    cons = Conservation(invariants, grid, equation.cell_volume(
-        round(grid.shape[0] ** (1 / equation.ndim))), constrain=method != "projection",
-        project=method != "constraint")
+    if points is None:  # per direction, matching the samples
+        if isinstance(samples, int | np.integer):
+            points = int(samples)
+        else:
+            total = samples.n if isinstance(samples, AbstractSampler) else len(samples)
+            points = max(round(total ** (1 / equation.ndim)), 1)
+    grid = equation.grid(points).reshape(-1, equation.ndim)
+    cons = Conservation(invariants, grid, equation.cell_volume(points),
+                        constrain=method != "projection", project=method != "constraint")
     return eqx.tree_at(lambda c: c.targets, cons, cons.values(net, phi0),
                        is_leaf=lambda x: x is None)
 
