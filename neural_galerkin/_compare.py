@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._invariants import relative_drift as drift
 from ._model import CoLoRAModel
 from ._solve import Solution, fit_initial_condition, predict, solve
 
@@ -32,14 +33,6 @@ def mass(us, cell_volume: float) -> np.ndarray:
     accurate for smooth periodic `u`)."""
     us = np.asarray(us)
     return np.sum(us.reshape(us.shape[0], -1), axis=1) * cell_volume
-
-
-def drift(values) -> float:
-    """Largest relative change of an invariant over time: `max_t |I(t) - I(0)| / |I(0)|`
-    (relative to `max_t |I(t)|` where `I(0)` is zero)."""
-    values = np.asarray(values, dtype=float)
-    scale = abs(values[0]) if values[0] != 0 else np.max(np.abs(values))
-    return float(np.max(np.abs(values - values[0])) / max(scale, 1e-300))
 
 
 def _timed(fn, *args, **kwargs):

@@ -8,6 +8,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax as lx
+import numpy as np
 from jaxtyping import Array, Float
 
 from ._network import CoLoRAMLP, set_phi
@@ -55,6 +56,14 @@ class Functional(AbstractInvariant):
 
     def density(self, x, u, grad_u):
         return self.fn(x, u, grad_u)
+
+
+def relative_drift(values) -> float:
+    """Largest relative change of an invariant over time: `max_t |I(t) - I(0)| / |I(0)|`
+    (relative to `max_t |I(t)|` where `I(0)` is zero)."""
+    values = np.asarray(values, dtype=float)
+    scale = abs(values[0]) if values[0] != 0 else np.max(np.abs(values))
+    return float(np.max(np.abs(values - values[0])) / max(scale, 1e-300))
 
 
 INVARIANTS: dict[str, Callable[[], AbstractInvariant]] = {"mass": Mass, "energy": Energy}

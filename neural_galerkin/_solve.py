@@ -13,7 +13,7 @@ import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float
 
 from ._galerkin import GalerkinField, LeastSquares
-from ._invariants import AbstractInvariant, Conservation, get_invariant
+from ._invariants import AbstractInvariant, Conservation, get_invariant, relative_drift
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP, get_phi, num_phi, set_phi
 from ._sampling import AbstractSampler, UniformSampler
@@ -48,12 +48,7 @@ class Solution(eqx.Module):
     def drift(self) -> dict[str, float]:
         """Largest relative change `max_t |I(t) - I(t0)| / |I(t0)|` of each conserved
         invariant, with the quadrature it was conserved with."""
-        out = {}
-        for name, vals in self.invariants.items():
-            vals = np.asarray(vals)
-            scale = abs(vals[0]) if vals[0] != 0 else np.max(np.abs(vals))
-            out[name] = float(np.max(np.abs(vals - vals[0])) / max(scale, 1e-300))
-        return out
+        return {name: relative_drift(vals) for name, vals in self.invariants.items()}
 
     def evaluate(self, x: ArrayLike) -> Float[Array, "t ..."]:
         x = jnp.asarray(x, dtype=self.phis.dtype)
