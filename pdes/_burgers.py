@@ -5,7 +5,10 @@ from ._base import AbstractEquation, PointFunction, d2, partial, partial2
 
 
 class Burgers(AbstractEquation):
-    """Viscous Burgers `u_t + (u^2/2)_x = mu u_xx` on the periodic interval `[0, 1)`.
+    """Viscous Burgers `u_t + (u^2/2)_x = mu u_xx` on the periodic interval `[0, 1)`; with
+    `lower`/`upper` of length `d`, the scalar Burgers equation
+    `u_t + u (u_x1 + ... + u_xd) = mu Laplace(u)` on that periodic box (the form of the
+    CoLoRA authors' 2D data, `Burgers(lower=(0, 0), upper=(1, 1), t1=1.0)`).
 
     The parameter is the viscosity `mu` in `[1e-3, 1e-2]`. Default initial condition
     `0.25 + sin(2 pi x)`: a front steepens by `t ~ 0.16` and then decays; default `t1 = 0.4`.
@@ -28,15 +31,20 @@ class Burgers(AbstractEquation):
     t1: float = 0.4
 
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        return -u(x) * partial(u, x, 0) + mu * partial2(u, x, 0)
+        d = range(len(self.lower))
+        return (-u(x) * sum(partial(u, x, i) for i in d)
+                + mu * sum(partial2(u, x, i) for i in d))
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        return 0.25 + jnp.sin(2 * jnp.pi * x[0])
+        return 0.25 + jnp.sin(2 * jnp.pi * x[0])  # in d > 1: constant along x_1, ...
 
-    def fd_rhs(self, u: Float[Array, " n"], mu: ArrayLike, dx: tuple[float, ...]) -> Array:
-        up = jnp.roll(u, -1)
-        flux = (u * u + u * up + up * up) / 6.0  # at i + 1/2
-        return -(flux - jnp.roll(flux, 1)) / dx[0] + mu * d2(u, 0, dx[0])
+    def fd_rhs(self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]) -> Array:
+        out = jnp.zeros_like(u)
+        for axis, h in enumerate(dx):
+            up = jnp.roll(u, -1, axis)
+            flux = (u * u + u * up + up * up) / 6.0  # at i + 1/2 along this axis
+            out = out - (flux - jnp.roll(flux, 1, axis)) / h + mu * d2(u, axis, h)
+        return out
 
     def conserved_at(self, mu: float) -> tuple[str, ...]:
         # viscosity dissipates the energy int u^2/2 at the rate mu int u_x^2; inviscid Burgers

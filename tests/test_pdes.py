@@ -74,3 +74,38 @@ def test_unknown_pde_and_mu_range():
         pdes.Burgers().check_mu(0.5)
     with pytest.raises(ValueError, match="finite"):
         pdes.Burgers().check_mu(float("nan"))
+
+
+def test_burgers_2d_fd_order():
+    # u(x, y, t) = w(x + y, t) / 2 with w the 1D Cole-Hopf solution at viscosity 2 mu solves
+    # u_t + u (u_x + u_y) = mu Laplace(u) on the periodic unit square
+    eq = pdes.Burgers(lower=(0.0, 0.0), upper=(1.0, 1.0), t1=1.0)
+    mu, t1, ns, errs = 0.02, 0.3, [16, 32, 64], []
+    for n in ns:
+        x = eq.grid(n)
+        s = x[..., 0] + x[..., 1]
+        sol = pdes.fd_solve(eq, mu, n, [0.0, t1], u0=pdes.cole_hopf(s, 0.0, 2 * mu) / 2,
+                            rtol=1e-11, atol=1e-13)
+        exact = pdes.cole_hopf(s, t1, 2 * mu) / 2
+        errs.append(float(jnp.sqrt(jnp.mean((sol.us[-1] - exact) ** 2))))
+    slope = pdes.convergence_slope([1 / n for n in ns], errs)
+    assert abs(slope - 2) < 0.3, (slope, errs)
+
+
+@pytest.mark.parametrize("eq", [pdes.Burgers(), pdes.Burgers(lower=(0.0, 0.0), upper=(1.0, 2.0)),
+                                pdes.Advection(lower=(0.0, 0.0), upper=(1.0, 2.0),
+                                               direction=(1.0, -0.5))])
+def test_autodiff_rhs_matches_fd_rhs(eq):
+    # the two right-hand sides (Neural Galerkin's and the reference's) agree to O(h^2)
+    def u(x):
+        return 0.3 + jnp.sin(2 * jnp.pi * x[0]) * jnp.cos(2 * jnp.pi * x[-1] / eq.lengths[-1])
+
+    diffs = []
+    for n in (32, 64):
+        x = eq.grid(n)
+        flat = x.reshape(-1, eq.ndim)
+        auto = jax.vmap(lambda p: eq.rhs(u, p, 5e-3))(flat).reshape(x.shape[:-1])
+        dx = tuple(length / n for length in eq.lengths)
+        fd = eq.fd_rhs(jax.vmap(u)(flat).reshape(x.shape[:-1]), 5e-3, dx)
+        diffs.append(float(jnp.max(jnp.abs(auto - fd)) / jnp.max(jnp.abs(auto))))
+    assert diffs[1] < 2e-2 and 3.0 < diffs[0] / diffs[1] < 5.0, diffs
