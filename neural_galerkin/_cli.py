@@ -1,6 +1,7 @@
 """The `neural-galerkin` command line: list, solve, pretrain."""
 
 import argparse
+import dataclasses
 import json
 import pathlib
 import sys
@@ -47,6 +48,8 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", default=None,
                    help=".npz with u (n_mu, n_t, *grid), mu, t, x0, x1, ...")
     t.add_argument("--out", required=True, help="folder to write the weights to")
+    t.add_argument("--exclude-mu", type=float, nargs="+", default=(),
+                   help="with --data: parameters to hold out of training (for testing)")
     t.add_argument("--steps", type=int, default=None, help="optimiser steps")
     t.add_argument("--seed", type=int, default=None, help="random seed")
     t.add_argument("--width", type=int, default=None)
@@ -179,6 +182,13 @@ def _pretrain(args) -> int:
 
     if args.data is not None:
         data = load_trajectories(args.data)
+        if args.exclude_mu:
+            keep = [i for i, m in enumerate(data.mu)
+                    if not any(np.isclose(m, x, rtol=1e-6) for x in args.exclude_mu)]
+            if len(keep) != len(data.mu) - len(args.exclude_mu):
+                raise ValueError(f"--exclude-mu {args.exclude_mu}: not all of these are among "
+                                 f"the data's mu ({', '.join(f'{m:g}' for m in data.mu)})")
+            data = dataclasses.replace(data, u=data.u[keep], mu=data.mu[keep])
         name = args.pde or "data"
         model_kw, steps, seed = overrides, args.steps or 20_000, args.seed or 0
         weight = args.residual_weight or 0.0

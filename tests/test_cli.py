@@ -1,8 +1,10 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 
+import neural_galerkin as ng
 from neural_galerkin._cli import main
 from neural_galerkin._compare import JSON_KEYS
 from neural_galerkin._recipes import RECIPES, shipped_weights
@@ -49,9 +51,16 @@ def test_solve_burgers_shipped_d(tmp_path):
         (["solve", "burgers", "--weights", "/nonexistent/w"], "no weights folder"),
         (["pretrain", "--out", "/tmp/x"], "give a PDE name"),
         (["pretrain", "--data", "/nonexistent.npz", "--out", "/tmp/x"], "no data file"),
+        (["pretrain", "--data", "DATA", "--out", "/tmp/x", "--exclude-mu", "0.7"],
+         "not all of these are among the data's mu (1, 2)"),
     ],
 )
-def test_cli_errors(argv, message, capsys):
+def test_cli_errors(argv, message, capsys, tmp_path):
+    if "DATA" in argv:
+        x0 = np.linspace(0, 1, 8, endpoint=False)
+        np.savez(tmp_path / "d.npz", u=np.zeros((2, 3, 8)), mu=[1.0, 2.0], t=[0, 0.5, 1.0],
+                 x0=x0)
+        argv = [str(tmp_path / "d.npz") if a == "DATA" else a for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
@@ -65,3 +74,17 @@ def test_cli_mismatched_weights(tmp_path, capsys):
     (folder / "weights.eqx").unlink()
     assert main(["solve", "burgers", "--weights", str(folder)]) == 2
     assert "has no weights.eqx" in capsys.readouterr().err
+
+
+def test_pretrain_from_data_with_holdout(tmp_path, capsys):
+    x0 = np.linspace(0, 1, 16, endpoint=False)
+    t = np.linspace(0, 1, 5)
+    mus = [1.0, 2.0, 3.0]
+    u = np.stack([[np.sin(2 * np.pi * (x0 - m * s)) for s in t] for m in mus])
+    np.savez(tmp_path / "d.npz", u=u, mu=mus, t=t, x0=x0)
+    out = tmp_path / "w"
+    assert main(["pretrain", "--data", str(tmp_path / "d.npz"), "--out", str(out),
+                 "--steps", "40", "--width", "8", "--depth", "2", "--exclude-mu", "2"]) == 0
+    model = ng.load_model(out)
+    assert model.mu_range == (1.0, 3.0) and model.config.equation == "data"
+    assert "trained 40 steps, data-only" in capsys.readouterr().out
