@@ -10,8 +10,6 @@ and writes it, with a JSON of the numbers, under --out.
 """
 
 import argparse
-import json
-import pathlib
 import platform
 import time
 
@@ -21,6 +19,7 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from _results import save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
@@ -86,12 +85,7 @@ def main():
         lines.append(f"| {r['mu']:g} | {r['d_error']:.2e} | {r['eq_error']:.2e} | "
                      f"{r['eq_time_s']:.2f} | {r['eq_steps']} | {r['eq_max_residual']:.2e} | "
                      f"{fd} |")
-    table = "\n".join(lines)
-    print(table)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{eq.name}_accuracy.md").write_text(table + "\n")
-    (out / f"{eq.name}_accuracy.json").write_text(json.dumps(rows, indent=2) + "\n")
+    save_table(args.out, f"{eq.name}_accuracy", lines, rows)
 
 
 if __name__ == "__main__":

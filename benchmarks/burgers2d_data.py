@@ -17,6 +17,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 import numpy as np  # noqa: E402
+from _results import save_table  # noqa: E402
 
 import pdes  # noqa: E402
 from neural_galerkin._training import load_trajectories  # noqa: E402
@@ -65,10 +66,7 @@ def main():
             cells.append(f"{errs[0]:.2e}, {errs[1]:.2e}, {wall:.2f}")
         lines.append(f"| {mu:.5f} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "burgers2d_data.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save_table(args.out, "burgers2d_data", lines)
 
 
 if __name__ == "__main__":

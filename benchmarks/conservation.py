@@ -10,7 +10,6 @@ at once (mass and energy, inviscid Burgers before the shock, the shipped network
 """
 
 import argparse
-import pathlib
 
 import jax
 
@@ -19,6 +18,7 @@ jax.config.update("jax_enable_x64", True)
 import diffrax as dfx  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import jax.random as jr  # noqa: E402
+from _results import save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
@@ -81,10 +81,7 @@ def main():
                        conserve_method=method)
         lines.append(f"| {method} | {sol.drift()['mass']:.2e} |")
         print(lines[-1], flush=True)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "conservation.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    save_table(args.out, "conservation", lines)
 
 
 if __name__ == "__main__":
