@@ -117,7 +117,7 @@ def compare(
     errs = relative_error_over_time(u, us_ref)
     cell = equation.cell_volume(n_ref)
     masses = mass(u, cell)
-    out.update(mass_over_time=masses, 
+    out.update(mass_over_time=masses,
         rel_error=relative_error(u, us_ref), rel_error_final=float(errs[-1]),
         mass_drift=drift(masses), mass_drift_reference=drift(mass(us_ref, cell)),
         time_reference_s=time_ref, time_reference_compile_s=compile_ref, n_ref=n_ref,

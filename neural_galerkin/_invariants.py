@@ -153,6 +153,10 @@ class Conservation(eqx.Module):
     def project_phi(self, net, phi) -> Float[Array, " p"]:
         """Gauss-Newton (chord: one Jacobian, at most `newton_steps` corrections, stopping
         once every invariant is within 4 ulp of its target) onto the targets."""
+        return self.project_with_values(net, phi)[0]
+
+    def project_with_values(self, net, phi):
+        """`project_phi`, and the invariants' values at the projected `phi`."""
         # one forward pass gives the invariants and, through k reverse passes, G
         vals, pullback = jax.vjp(lambda p: self.values(net, p), phi)
         G = jax.vmap(lambda e: pullback(e)[0])(jnp.eye(vals.shape[0], dtype=vals.dtype))
@@ -168,5 +172,5 @@ class Conservation(eqx.Module):
             phi = phi + lx.linear_solve(op, res, lx.SVD(rcond=self.rcond), throw=False).value
             return i + 1, phi, self.targets - self.values(net, phi)
 
-        _, phi, _ = jax.lax.while_loop(cond, body, (0, phi, self.targets - vals))
-        return phi
+        _, phi, res = jax.lax.while_loop(cond, body, (0, phi, self.targets - vals))
+        return phi, self.targets - res

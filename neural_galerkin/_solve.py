@@ -12,6 +12,8 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float
 
+from pdes._base import check_parameter
+
 from ._galerkin import GalerkinField, LeastSquares
 from ._invariants import AbstractInvariant, Conservation, get_invariant, relative_drift
 from ._model import CoLoRAModel
@@ -337,10 +339,12 @@ class _Save(eqx.Module):
     conservation: Conservation | None
 
     def __call__(self, t, phi, mu):
-        if self.projection is not None:
-            phi = self.projection.project_phi(self.field.net, phi)
-        inv = (jnp.zeros((0,), phi.dtype) if self.conservation is None
-               else self.conservation.values(self.field.net, phi))
+        if self.projection is not None:  # then it is also `self.conservation`
+            phi, inv = self.projection.project_with_values(self.field.net, phi)
+        elif self.conservation is not None:
+            inv = self.conservation.values(self.field.net, phi)
+        else:
+            inv = jnp.zeros((0,), phi.dtype)
         return phi, self.field.residual(t, phi, mu), inv
 
 
@@ -363,9 +367,7 @@ def predict(model: CoLoRAModel, ts: ArrayLike, mu: ArrayLike, *, equation=None) 
     if equation is not None:
         mu = check_mu(equation, model, mu)
     else:
-        lo, hi = model.mu_range
-        if not lo * (1 - 1e-12) <= float(mu) <= hi * (1 + 1e-12):
-            raise ValueError(f"mu={float(mu):g} is outside the trained range [{lo:g}, {hi:g}]")
+        mu = check_parameter(mu, model.mu_range, model.config.equation)
     ts = jnp.atleast_1d(jnp.asarray(ts, dtype=jnp.zeros(()).dtype))
     t0, t1 = model.t_range
     if ts.ndim != 1 or bool(jnp.any(ts < t0 - 1e-12)) or bool(jnp.any(ts > t1 + 1e-12)):

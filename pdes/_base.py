@@ -1,6 +1,7 @@
 """Abstract base of the shipped equations: a scalar PDE `u_t = F(u; mu)` on a periodic box."""
 
 import abc
+import math
 from collections.abc import Callable
 
 import equinox as eqx
@@ -88,19 +89,25 @@ class AbstractEquation(eqx.Module):
 
     def check_mu(self, mu: float, mu_range: tuple[float, float] | None = None) -> float:
         """Raise a `ValueError` a person can act on if `mu` is not a finite number in range."""
-        lo, hi = self.mu_range if mu_range is None else mu_range
-        try:
-            mu = float(mu)
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.name}: mu must be a number, got {mu!r}") from None
-        if not jnp.isfinite(mu):
-            raise ValueError(f"{self.name}: mu must be finite, got {mu}")
-        if not lo * (1 - 1e-12) <= mu <= hi * (1 + 1e-12):
-            raise ValueError(
-                f"{self.name}: mu={mu:g} is outside the range [{lo:g}, {hi:g}]; "
-                "choose mu inside it (a pretrained model is only valid where it was trained)"
-            )
-        return mu
+        return check_parameter(mu, self.mu_range if mu_range is None else mu_range, self.name)
+
+
+def check_parameter(mu, mu_range: tuple[float, float], name: str) -> float:
+    """`mu` as a float, or a `ValueError` saying why it is not a finite number inside
+    `mu_range` (the range is named in the message)."""
+    lo, hi = mu_range
+    try:
+        mu = float(mu)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: mu must be a number, got {mu!r}") from None
+    if not math.isfinite(mu):
+        raise ValueError(f"{name}: mu must be finite, got {mu}")
+    if not lo * (1 - 1e-12) <= mu <= hi * (1 + 1e-12):
+        raise ValueError(
+            f"{name}: mu={mu:g} is outside the range [{lo:g}, {hi:g}]; "
+            "choose mu inside it (a pretrained model is only valid where it was trained)"
+        )
+    return mu
 
 
 def _as_tuple(n: int | tuple[int, ...], ndim: int) -> tuple[int, ...]:
