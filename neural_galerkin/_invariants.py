@@ -69,12 +69,29 @@ def relative_drift(values) -> float:
 INVARIANTS: dict[str, Callable[[], AbstractInvariant]] = {"mass": Mass, "energy": Energy}
 
 
-def get_invariant(name: str) -> AbstractInvariant:
-    try:
+class EquationInvariant(AbstractInvariant):
+    """An invariant an equation defines itself (`equation.invariant_density(name, ...)`), at
+    the parameter `mu` (for example the total energy of a particle in a `mu`-dependent field)."""
+
+    name: str = eqx.field(static=True)
+    equation: eqx.Module
+    mu: Float[Array, ""]
+    uses_gradient = True
+
+    def density(self, x, u, grad_u):
+        return self.equation.invariant_density(self.name, x, u, grad_u, self.mu)
+
+
+def get_invariant(name: str, equation=None, mu=None) -> AbstractInvariant:
+    """The invariant called `name`: `"mass"`, `"energy"` (L2), or one `equation` defines
+    itself (named in its `conserved` or `dissipated`), at parameter `mu`."""
+    if name.lower() in INVARIANTS:
         return INVARIANTS[name.lower()]()
-    except KeyError:
-        raise ValueError(f"unknown invariant {name!r}; known: {', '.join(INVARIANTS)} (or "
-                         "pass a Functional)") from None
+    own = () if equation is None else (*equation.conserved, *equation.dissipated)
+    if name in own:
+        return EquationInvariant(name, equation, jnp.asarray(mu, dtype=float))
+    raise ValueError(f"unknown invariant {name!r}; known: {', '.join((*INVARIANTS, *own))} "
+                     "(or pass a Functional)")
 
 
 class Conservation(eqx.Module):

@@ -241,12 +241,12 @@ def solve(
         raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
     kept = equation.conserved_at(mu)
     for c in conserve:
-        if isinstance(c, str) and get_invariant(c).name not in kept:
+        if isinstance(c, str) and get_invariant(c, equation, mu).name not in kept:
             raise ValueError(
                 f"{equation.name} does not keep {c!r} at mu={mu:g} (it keeps: "
                 f"{', '.join(kept)}); holding it would force a wrong solution. For a quantity "
                 "you know to be invariant in your setting, pass an AbstractInvariant object")
-    conservation = _conservation(equation, net, phi0, samples, conserve, conserve_method,
+    conservation = _conservation(equation, net, phi0, mu, samples, conserve, conserve_method,
                                  conserve_points)
     constraint = conservation if conservation is not None and conservation.constrain else None
     projection = conservation if conservation is not None and conservation.project else None
@@ -301,13 +301,14 @@ def solve(
                     result=sol.result, mode="eq", invariants=inv)
 
 
-def _conservation(equation, net, phi0, samples, conserve, method, points):
+def _conservation(equation, net, phi0, mu, samples, conserve, method, points):
     if not conserve:
         return None
     if method not in ("constraint", "projection", "both"):
         raise ValueError(f"conserve_method must be 'constraint', 'projection' or 'both', got "
                          f"{method!r}")
-    invariants = tuple(get_invariant(c) if isinstance(c, str) else c for c in conserve)
+    invariants = tuple(get_invariant(c, equation, mu) if isinstance(c, str) else c
+                       for c in conserve)
     for inv in invariants:
         if not isinstance(inv, AbstractInvariant):
             raise TypeError(f"conserve takes invariant names or AbstractInvariants, got {inv!r}")

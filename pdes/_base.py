@@ -57,6 +57,14 @@ class AbstractEquation(eqx.Module):
     ) -> Float[Array, "*grid"]:
         """Conservative finite-difference right-hand side on the uniform periodic grid."""
 
+    def invariant_density(self, name: str, x: Float[Array, " d"], u: Float[Array, ""],
+                          grad_u: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
+        """The integrand of an invariant this equation defines itself, beyond `"mass"`
+        (`int u`) and `"energy"` (the L2 energy `int u^2/2`) which every equation shares:
+        `I(u) = int density(x, u(x), grad u(x); mu) dx`. Equations that name such an invariant
+        in `conserved` or `dissipated` override this (and may read `mu`)."""
+        raise ValueError(f"{self.name} defines no invariant called {name!r}")
+
     def conserved_at(self, mu: float) -> tuple[str, ...]:
         """The invariants (by name) the equation keeps at parameter `mu`."""
         return self.conserved
