@@ -2,13 +2,16 @@
 
 import importlib.metadata
 
+from ._compare import compare as compare, summary as summary
 from ._galerkin import GalerkinField as GalerkinField, LeastSquares as LeastSquares
 from ._invariants import (
     AbstractInvariant as AbstractInvariant,
     Conservation as Conservation,
     Energy as Energy,
+    EquationInvariant as EquationInvariant,
     Functional as Functional,
     Mass as Mass,
+    get_invariant as get_invariant,
 )
 from ._model import (
     CoLoRAModel as CoLoRAModel,
@@ -43,6 +46,14 @@ from ._solve import (
     solve as solve,
 )
 from ._solver import GalerkinSolver as GalerkinSolver
+from ._training import (
+    PointTrajectories as PointTrajectories,
+    Trajectories as Trajectories,
+    load_trajectories as load_trajectories,
+    pretrain as pretrain,
+    trajectories_from_exact as trajectories_from_exact,
+    trajectories_from_fd as trajectories_from_fd,
+)
 
 try:
     __version__ = importlib.metadata.version("neural-galerkin")

@@ -53,9 +53,10 @@ def compare(
     *,
     mode: str = "eq",
     t1: float | None = None,
-    n_ref: int = 2048,
+    n_ref: int | None = None,
     n_times: int = 41,
-    samples=512,
+    samples=None,
+    reference: str = "fd",
     rtol: float = 1e-6,
     atol: float = 1e-8,
     progress_meter: dfx.AbstractProgressMeter = dfx.NoProgressMeter(),
@@ -64,7 +65,15 @@ def compare(
     conserve_points: int | None = None,
 ) -> dict[str, Any]:
     """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the FD
-    reference on `n_ref` points, and compare them at `n_times` equally spaced times.
+    reference on `n_ref` points per direction, and compare them at `n_times` equally spaced
+    times.
+
+    `reference="exact"` compares with the equation's exact solution instead (for equations
+    that have one), on the grid with `n_ref` points per direction in `d <= 3`, and at `n_ref`
+    uniformly random points in higher dimension, where no grid fits in memory. Defaults:
+    `n_ref` 2048 / 256 / 48 points per direction in 1 / 2 / 3 dimensions (4096 random points
+    above); `samples` (the Galerkin points) 512 / 64 / 16 per direction, and 2048 random points
+    in `d >= 4`.
 
     **Returns:** a dict with `rel_error` (space-time relative L2), `rel_error_final`,
     `mass_drift` (of the reduced solution, on the reference grid), `time_online_s` (excluding
@@ -82,11 +91,35 @@ def compare(
     t0 = model.t_range[0]
     if not t1 > t0:
         raise ValueError(f"t1 must be greater than {t0}, got {t1}")
+    if reference not in ("fd", "exact"):
+        raise ValueError(f"reference must be 'fd' or 'exact', got {reference!r}")
+    d = equation.ndim
+    if n_ref is None:
+        n_ref = {1: 2048, 2: 256, 3: 48}.get(d, 4096)
+    if samples is None:
+        samples = {1: 512, 2: 64, 3: 16}.get(d)
+        if samples is None:
+            samples = _random_points(equation, 2048, jax.random.PRNGKey(0))
     ts = jnp.linspace(t0, t1, n_times)
-    u0_ref = equation.initial_values(n_ref, mu)
-    ref, compile_ref, time_ref = _timed(
-        lambda: _fd(equation, mu, n_ref, ts, u0_ref))
-    x = ref.x
+    if reference == "exact":
+        if not hasattr(equation, "exact"):
+            raise ValueError(f"{equation.name} has no exact solution; use reference='fd'")
+        if d <= 3:
+            x, cell = equation.grid(n_ref), equation.cell_volume(n_ref)
+        else:
+            x = _random_points(equation, n_ref, jax.random.PRNGKey(1))
+            cell = float(np.prod(equation.lengths)) / n_ref
+        exact = jax.jit(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (None, 0, None)))
+        flat = x.reshape(-1, d)
+        us_ref, compile_ref, time_ref = _timed(lambda: exact(flat, ts, mu))
+        us_ref = us_ref.reshape(len(ts), *x.shape[:-1])
+        num_steps_ref = 0
+    else:
+        u0_ref = equation.initial_values(n_ref, mu)
+        ref, compile_ref, time_ref = _timed(
+            lambda: _fd(equation, mu, n_ref, ts, u0_ref))
+        x, us_ref, num_steps_ref = ref.x, ref.us, int(ref.num_steps)
+        cell = equation.cell_volume(n_ref)
     out: dict[str, Any] = {"pde": equation.name, "mu": mu, "mode": mode, "t1": float(t1)}
     if mode == "eq":
         start = time.perf_counter()
@@ -97,7 +130,8 @@ def compare(
                     stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
                     progress_meter=progress_meter, timed=True, conserve=conserve,
                     conserve_method=conserve_method,
-                    conserve_points=n_ref if conserve_points is None else conserve_points)
+                    conserve_points=conserve_points if conserve_points is not None else
+                    n_ref if d <= 3 else None)
         u = sol.evaluate(x)
         # fit time includes its compilation; it is small and reported apart
         out.update(time_online_s=sol.stats["time_run_s"], time_compile_s=sol.stats[
@@ -113,18 +147,23 @@ def compare(
         sol, u = sol_u
         out.update(time_online_s=time_d, time_compile_s=compile_d, num_steps=0)
     u = np.asarray(u)
-    us_ref = np.asarray(ref.us)
+    us_ref = np.asarray(us_ref)
     errs = relative_error_over_time(u, us_ref)
-    cell = equation.cell_volume(n_ref)
     masses = mass(u, cell)
     out.update(mass_over_time=masses,
         rel_error=relative_error(u, us_ref), rel_error_final=float(errs[-1]),
         mass_drift=drift(masses), mass_drift_reference=drift(mass(us_ref, cell)),
         time_reference_s=time_ref, time_reference_compile_s=compile_ref, n_ref=n_ref,
-        num_steps_reference=int(ref.num_steps), ts=np.asarray(ts), errors_over_time=errs,
+        reference=reference, num_steps_reference=num_steps_ref, ts=np.asarray(ts),
+        errors_over_time=errs,
         x=np.asarray(x), u=u, u_ref=us_ref, solution=sol,
     )
     return out
+
+
+def _random_points(equation, n: int, key) -> jax.Array:
+    lo, ln = jnp.asarray(equation.lower), jnp.asarray(equation.lengths)
+    return lo + ln * jax.random.uniform(key, (n, equation.ndim))
 
 
 def _fd(equation, mu, n, ts, u0):
@@ -144,7 +183,8 @@ JSON_KEYS = ("pde", "mu", "mode", "rel_error", "rel_error_final", "mass_drift",
 
 def summary(report: dict[str, Any]) -> dict[str, Any]:
     """The JSON-able scalars of a `compare` report (the keys of `JSON_KEYS` and a few more)."""
-    keys = JSON_KEYS + ("t1", "n_ref", "mass_drift_reference", "num_steps_reference",
+    keys = JSON_KEYS + ("t1", "n_ref", "reference", "mass_drift_reference",
+                        "num_steps_reference",
                         "time_reference_compile_s", "fit_error", "max_residual", "time_fit_s")
     drifts = tuple(k for k in report if k.endswith("_drift") and k not in keys)
     return {k: report[k] for k in keys + drifts if k in report}

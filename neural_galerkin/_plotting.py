@@ -7,19 +7,17 @@ import numpy as np
 
 
 def plot_comparison(report: dict[str, Any], path: str | pathlib.Path) -> pathlib.Path:
-    """Save a figure of a `compare` report (1D): the reduced solution and the FD reference at
-    three times, the pointwise error over `(x, t)`, and the relative error over time."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install 'neural-galerkin[plot]'") \
-            from None
-    x = np.asarray(report["x"])[..., 0]
+    """Save a figure of a `compare` report. 1D: the reduced solution and the reference at
+    three times, the pointwise error over `(x, t)`, the relative error and the Galerkin
+    residual over time, and the invariants' drift. 2D: images of the reduced solution, the
+    reference and the pointwise error at three times, and the same curves over time."""
+    plt = _pyplot()
+    x = np.asarray(report["x"])
+    if x.ndim == 3 and x.shape[-1] == 2:
+        return _plot_2d(report, path, plt)
+    x = x[..., 0]
     if x.ndim != 1:
-        raise NotImplementedError("plot_comparison draws 1D solutions only")
+        raise NotImplementedError("plot_comparison draws solutions on 1D and 2D grids only")
     ts, u, ref = report["ts"], report["u"], report["u_ref"]
     fig, axes = plt.subplots(1, 4, figsize=(20, 4.2), constrained_layout=True)
     label = "EQ (Neural Galerkin)" if report["mode"] == "eq" else "D (hypernetwork)"
@@ -29,22 +27,69 @@ def plot_comparison(report: dict[str, Any], path: str | pathlib.Path) -> pathlib
     axes[0].set(xlabel="x", ylabel="u", title=f"{report['pde']}, mu={report['mu']:.3g}: {label}")
     axes[0].legend(fontsize=8)
     im = axes[1].pcolormesh(x, ts, np.abs(u - ref), shading="auto", cmap="magma")
-    fig.colorbar(im, ax=axes[1], label="|u - u_FD|")
+    fig.colorbar(im, ax=axes[1], label="|u - u_ref|")
     axes[1].set(xlabel="x", ylabel="t", title="pointwise error")
-    axes[2].semilogy(ts, report["errors_over_time"], label="relative L2 error")
-    if report.get("residuals") is not None:
-        axes[2].semilogy(ts, report["residuals"], label="Galerkin residual ||J phi' - F||/||F||")
-    axes[2].set(xlabel="t", title=f"space-time error {report['rel_error']:.2e}")
-    axes[2].legend(fontsize=8)
-    m = np.asarray(report["mass_over_time"])
-    axes[3].semilogy(ts, np.abs(m - m[0]) / abs(m[0]) + 1e-17, label="mass (reference grid)")
-    for name, vals in report.get("invariants", {}).items():
-        vals = np.asarray(vals)
-        axes[3].semilogy(ts, np.abs(vals - vals[0]) / abs(vals[0]) + 1e-17, ls="--",
-                         label=f"{name} (conserved)")
-    axes[3].set(xlabel="t", title="relative invariant drift |I(t) - I(0)| / |I(0)|")
-    axes[3].legend(fontsize=8)
+    _curves(report, axes[2], axes[3])
+    return _save(fig, path, plt)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'neural-galerkin[plot]'") \
+            from None
+    return plt
+
+
+def _plot_2d(report, path, plt):
+    x, ts, u, ref = (np.asarray(report[k]) for k in ("x", "ts", "u", "u_ref"))
+    fig, axes = plt.subplots(3, 4, figsize=(19, 12), constrained_layout=True)
+    d0, d1 = x[1, 0, 0] - x[0, 0, 0], x[0, 1, 1] - x[0, 0, 1]  # periodic cells: show the box
+    extent = (x[0, 0, 1], x[0, -1, 1] + d1, x[0, 0, 0], x[-1, 0, 0] + d0)
+    lo, hi = min(u.min(), ref.min()), max(u.max(), ref.max())
+    mode = report["mode"].upper()
+    for col, j in enumerate((0, len(ts) // 2, len(ts) - 1)):
+        for row, (img, title, cmap, kw) in enumerate((
+                (u[j], f"{mode}, t={ts[j]:.2f}", "viridis", dict(vmin=lo, vmax=hi)),
+                (ref[j], f"reference, t={ts[j]:.2f}", "viridis", dict(vmin=lo, vmax=hi)),
+                (np.abs(u[j] - ref[j]), f"|error|, t={ts[j]:.2f} (rel. "
+                 f"{report['errors_over_time'][j]:.1e})", "magma", {}))):
+            im = axes[row, col].imshow(img, origin="lower", extent=extent, aspect="auto",
+                                       cmap=cmap, **kw)
+            axes[row, col].set(xlabel="x_2", ylabel="x_1", title=title)
+            fig.colorbar(im, ax=axes[row, col])
+    _curves(report, axes[0, 3], axes[1, 3])
+    axes[2, 3].axis("off")
+    fig.suptitle(f"{report['pde']}, mu={report['mu']:.3g}: space-time error "
+                 f"{report['rel_error']:.2e}")
+    return _save(fig, path, plt)
+
+
+def _save(fig, path, plt) -> pathlib.Path:
     path = pathlib.Path(path)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _curves(report, ax_err, ax_drift):
+    """The relative error and the Galerkin residual over time; the invariants' drift."""
+    ts = report["ts"]
+    ax_err.semilogy(ts, report["errors_over_time"], label="relative L2 error")
+    if report.get("residuals") is not None:
+        ax_err.semilogy(ts, report["residuals"], label="Galerkin residual ||J phi' - F||/||F||")
+    ax_err.set(xlabel="t", title=f"space-time error {report['rel_error']:.2e}")
+    ax_err.legend(fontsize=8)
+    m = np.asarray(report["mass_over_time"])
+    scale = max(abs(m[0]), np.max(np.abs(m)), 1e-300)
+    ax_drift.semilogy(ts, np.abs(m - m[0]) / scale + 1e-17, label="mass (reference grid)")
+    for name, vals in report.get("invariants", {}).items():
+        vals = np.asarray(vals)
+        ax_drift.semilogy(ts, np.abs(vals - vals[0]) / max(abs(vals[0]), 1e-300) + 1e-17,
+                          ls="--", label=f"{name} (conserved)")
+    ax_drift.set(xlabel="t", title="relative invariant drift |I(t) - I(0)| / |I(0)|")
+    ax_drift.legend(fontsize=8)

@@ -90,6 +90,11 @@ def sample_points(equation, samples: int | ArrayLike) -> Float[Array, "n d"]:
     if isinstance(samples, AbstractSampler):
         raise TypeError("a sampler chooses its points during the solve; pass it to solve")
     if isinstance(samples, int | np.integer):
+        if int(samples) ** equation.ndim > 2**20:
+            raise ValueError(
+                f"samples={samples} asks for a grid of {samples}^{equation.ndim} points; in "
+                f"{equation.ndim} dimensions pass the points themselves (an array of shape "
+                f"(n, {equation.ndim}), e.g. uniformly random) or a RandomSampler(n)")
         return equation.grid(int(samples)).reshape(-1, equation.ndim)
     pts = jnp.asarray(samples, dtype=jnp.zeros(()).dtype)
     if pts.ndim != 2 or pts.shape[1] != equation.ndim:

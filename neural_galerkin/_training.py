@@ -41,17 +41,70 @@ class Trajectories:
             )
         if self.mu.ndim != 1 or self.t.ndim != 1 or d < 1:
             raise ValueError("mu and t must be 1D arrays, and there must be at least one x")
-        for name, arr in (("u", self.u), ("mu", self.mu), ("t", self.t), *(
-                (f"x{i}", c) for i, c in enumerate(self.x))):
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"the data array {name!r} contains NaN or inf")
-        if np.any(np.diff(self.t) <= 0):
-            raise ValueError("t must be strictly increasing")
+        _check_finite_and_times(self.t, u=self.u, mu=self.mu, t=self.t,
+                                **{f"x{i}": c for i, c in enumerate(self.x)})
+
+    @property
+    def ndim(self) -> int:
+        return len(self.x)
 
     @property
     def points(self) -> np.ndarray:
         """Grid points, shape `(*grid, d)`."""
         return np.stack(np.meshgrid(*self.x, indexing="ij"), axis=-1)
+
+
+@dataclasses.dataclass(frozen=True)
+class PointTrajectories:
+    """Solution values `u[i, j, k]` at parameter `mu[i]`, time `t[j]` and the scattered point
+    `points[k]` of the periodic box `lower + [0, lengths)`: the form of training data where a
+    grid is out of reach (high dimension), e.g. from an exact solution
+    (`trajectories_from_exact`). `pretrain` takes it like `Trajectories`."""
+
+    u: np.ndarray
+    mu: np.ndarray
+    t: np.ndarray
+    points: np.ndarray
+    lower: tuple[float, ...]
+    lengths: tuple[float, ...]
+
+    def __post_init__(self):
+        if self.points.ndim != 2 or self.points.shape[1] != len(self.lower):
+            raise ValueError(f"points must have shape (n, {len(self.lower)}), got "
+                             f"{self.points.shape}")
+        expected = (len(self.mu), len(self.t), len(self.points))
+        if self.u.shape != expected:
+            raise ValueError(f"u has shape {self.u.shape}, expected (n_mu, n_t, n_points) = "
+                             f"{expected}")
+        _check_finite_and_times(self.t, u=self.u, mu=self.mu, t=self.t, points=self.points)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.lower)
+
+
+def _check_finite_and_times(t, **arrays) -> None:
+    for name, arr in arrays.items():
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"the data array {name!r} contains NaN or inf")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError("t must be strictly increasing")
+
+
+def trajectories_from_exact(equation, mus, ts, n_points: int, *, key) -> PointTrajectories:
+    """Training data from `equation.exact(x, t, mu)` at `n_points` uniformly random points of
+    the box (the same points at every `(mu, t)`)."""
+    if not hasattr(equation, "exact"):
+        raise ValueError(f"{equation.name} has no exact solution; use trajectories_from_fd")
+    lo, ln = np.asarray(equation.lower), np.asarray(equation.lengths)
+    pts = lo + ln * np.asarray(jr.uniform(key, (n_points, equation.ndim)))
+    ts = np.asarray(ts, dtype=float)
+    mus = np.asarray(mus, dtype=float)
+    f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (None, 0, None)),
+                         (None, None, 0)))
+    u = np.asarray(f(jnp.asarray(pts), jnp.asarray(ts), jnp.asarray(mus)))
+    return PointTrajectories(u=u, mu=mus, t=ts, points=pts, lower=tuple(equation.lower),
+                             lengths=tuple(equation.lengths))
 
 
 def trajectories_from_fd(equation, mus, n: int, ts) -> Trajectories:
@@ -120,7 +173,7 @@ def load_trajectories(path: str | pathlib.Path) -> Trajectories:
 
 
 def pretrain(
-    data: Trajectories,
+    data: Trajectories | PointTrajectories,
     *,
     equation: str = "data",
     steps: int = 20_000,
@@ -165,7 +218,7 @@ def pretrain(
     model = make_model(config, key=kmodel)
     dtype = jnp.zeros(()).dtype
     u = jnp.asarray(data.u.reshape(data.u.shape[0] * data.u.shape[1], -1), dtype)
-    pts = jnp.asarray(data.points.reshape(-1, len(data.x)), dtype)
+    pts = jnp.asarray(data.points.reshape(-1, data.ndim), dtype)
     mu_t = jnp.asarray(np.stack(np.meshgrid(data.mu, data.t, indexing="ij"), -1).reshape(-1, 2),
                        dtype)
     scale = jnp.mean(u**2)
@@ -181,7 +234,7 @@ def pretrain(
     if use_residual:
         if pde is None:
             raise ValueError("residual_weight > 0 needs the pde whose residual to use")
-        ut = np.diff(data.u, axis=1) / np.diff(data.t)[None, :, *([None] * len(data.x))]
+        ut = np.diff(data.u, axis=1) / np.diff(data.t)[None, :, *([None] * (data.u.ndim - 2))]
         residual_scale = float(np.mean(ut**2))
         box_lo = jnp.asarray(data.lower, dtype)
         box_len = jnp.asarray(data.lengths, dtype)
@@ -194,7 +247,7 @@ def pretrain(
             mu = mu_lo * (mu_hi / mu_lo) ** z
         else:
             mu = mu_lo + (mu_hi - mu_lo) * z
-        x = box_lo[None] + box_len[None] * jr.uniform(kx, (residual_points, len(data.x)), dtype)
+        x = box_lo[None] + box_len[None] * jr.uniform(kx, (residual_points, data.ndim), dtype)
 
         def one(t, mu):
             phi, phi_t = jax.jvp(lambda s: m.hyper(s, mu), (t,), (jnp.ones_like(t),))

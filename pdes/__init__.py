@@ -1,6 +1,7 @@
 """Parameterised PDEs for neural-galerkin, each with a finite-difference reference."""
 
 from ._advection import Advection as Advection
+from ._advection_diffusion import AdvectionDiffusion as AdvectionDiffusion
 from ._base import AbstractEquation as AbstractEquation
 from ._burgers import Burgers as Burgers, cole_hopf as cole_hopf
 from ._fd import (
@@ -8,15 +9,27 @@ from ._fd import (
     convergence_slope as convergence_slope,
     fd_solve as fd_solve,
 )
+from ._vlasov import Vlasov as Vlasov
 
-EQUATIONS: dict[str, type[AbstractEquation]] = {"advection": Advection, "burgers": Burgers}
+EQUATIONS: dict[str, type[AbstractEquation]] = {"advection": Advection,
+    "advection-diffusion": AdvectionDiffusion, "burgers": Burgers, "vlasov": Vlasov}
 
 
 def get(name: str) -> AbstractEquation:
-    """The shipped equation called `name`, with its default settings."""
+    """The shipped equation called `name`, with its default settings. `"NAME-Kd"` gives the
+    equation in `K` dimensions, for those that have a `in_dimension(K)` (e.g.
+    `"advection-diffusion-6d"`, `"burgers-2d"`)."""
+    name = name.lower()
+    base, _, dim = name.rpartition("-")
+    if name not in EQUATIONS and base in EQUATIONS and dim[:-1].isdigit() and dim[-1:] == "d":
+        cls = EQUATIONS[base]
+        if not hasattr(cls, "in_dimension"):
+            raise ValueError(f"{base} is shipped in its default dimension only")
+        return cls.in_dimension(int(dim[:-1]))
     try:
-        return EQUATIONS[name.lower()]()
+        return EQUATIONS[name]()
     except KeyError:
         raise ValueError(
-            f"unknown PDE {name!r}; the shipped PDEs are: {', '.join(sorted(EQUATIONS))}"
+            f"unknown PDE {name!r}; the shipped PDEs are: {', '.join(sorted(EQUATIONS))} "
+            "(and NAME-Kd in K dimensions where the equation allows it)"
         ) from None

@@ -147,3 +147,9 @@ def partial2(u: Callable, x: Array, i: int) -> Array:
     """`d^2u/dx_i^2` at `x` by forward-over-forward autodiff."""
     e = jnp.zeros_like(x).at[i].set(1.0)
     return jax.jvp(lambda y: partial(u, y, i), (x,), (e,))[1]
+
+
+def partial3(u: Callable, x: Array, i: int) -> Array:
+    """`d^3u/dx_i^3` at `x` by forward-over-forward-over-forward autodiff."""
+    e = jnp.zeros_like(x).at[i].set(1.0)
+    return jax.jvp(lambda y: partial2(u, y, i), (x,), (e,))[1]

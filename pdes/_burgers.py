@@ -30,6 +30,14 @@ class Burgers(AbstractEquation):
     mu_range: tuple[float, float] = (1e-3, 1e-2)
     t1: float = 0.4
 
+    @classmethod
+    def in_dimension(cls, d: int) -> "Burgers":
+        """The periodic unit box `[0, 1)^d`; in `d >= 2` with `t1 = 1` (the setup of the
+        CoLoRA authors' 2D data)."""
+        if not (isinstance(d, int) and d >= 1):
+            raise ValueError(f"the dimension must be a positive integer, got {d!r}")
+        return cls() if d == 1 else cls(lower=(0.0,) * d, upper=(1.0,) * d, t1=1.0)
+
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         d = range(len(self.lower))
         return (-u(x) * sum(partial(u, x, i) for i in d)

@@ -1,5 +1,8 @@
 """Finite-difference reference solutions: method of lines integrated with diffrax."""
 
+import math
+import os
+
 import diffrax as dfx
 import equinox as eqx
 import jax.numpy as jnp
@@ -51,12 +54,14 @@ def fd_solve(
 
     **Returns:** a `ReferenceSolution`.
 
-    **Raises:** `ValueError` for a non-finite or wrongly shaped `u0`, or unsorted `ts`.
+    **Raises:** `ValueError` for a non-finite or wrongly shaped `u0`, unsorted `ts`, or a grid
+    whose solve would not fit in this machine's memory (`check_memory`).
     """
     n = _as_tuple(n, equation.ndim)
     ts = jnp.asarray(ts, dtype=float)
     if ts.ndim != 1 or ts.size < 2 or not bool(jnp.all(jnp.diff(ts) > 0)):
         raise ValueError("ts must be a 1D array of at least two increasing times")
+    check_memory(n, len(ts))
     if u0 is None:
         u0 = equation.initial_values(n, mu)
     else:
@@ -71,6 +76,26 @@ def fd_solve(
     us, num_steps = _integrate(equation, jnp.asarray(mu, dtype=float), dx, ts, u0, solver,
                                rtol, atol, max_steps)
     return ReferenceSolution(x=equation.grid(n), ts=ts, us=us, num_steps=num_steps)
+
+
+def grid_memory_bytes(n: tuple[int, ...], n_saves: int, stages: int = 10) -> int:
+    """Estimated memory of a method-of-lines solve in float64: the grid's `prod(n)` values
+    held about `stages` times by the time stepper (an explicit Runge-Kutta method's stages,
+    its error estimate, ...) plus the `n_saves` saved snapshots."""
+    return 8 * math.prod(n) * (stages + n_saves)
+
+
+def check_memory(n: tuple[int, ...], n_saves: int) -> None:
+    """Refuse, with the figure, a grid whose FD solve needs more memory than the machine has
+    (grids grow as `n^d`: in high dimension use the reduced model, or an exact solution)."""
+    need = grid_memory_bytes(n, n_saves)
+    have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > have:
+        raise ValueError(
+            f"a finite-difference solve on the grid {'x'.join(map(str, n))} "
+            f"({math.prod(n):.3g} points) needs about {need / 2**30:.3g} GiB "
+            f"({n_saves} saved times), more than this machine's {have / 2**30:.3g} GiB; "
+            "use fewer points or saved times (in high dimension, the reduced model)")
 
 
 @eqx.filter_jit
