@@ -83,11 +83,11 @@ class PointTrajectories:
         return len(self.lower)
 
 
-def _check_finite_and_times(t, **arrays) -> None:
+def _check_finite_and_times(times, **arrays) -> None:
     for name, arr in arrays.items():
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"the data array {name!r} contains NaN or inf")
-    if np.any(np.diff(t) <= 0):
+    if np.any(np.diff(times) <= 0):
         raise ValueError("t must be strictly increasing")
 
 
