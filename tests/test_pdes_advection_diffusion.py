@@ -52,6 +52,17 @@ def test_fd_refuses_a_grid_beyond_memory():
         pdes.fd_solve(eq, 0.02, 64, [0.0, 1.0])
 
 
+def test_bump_and_modes_at_t0():
+    eq = pdes.AdvectionDiffusion.in_dimension(
+        3, modes=((0.3, (1, 0, 2), 0.5),), kappa=1.5, offset=0.2)
+    x = jax.random.uniform(jax.random.PRNGKey(0), (50, 3))
+    z = x - 0.5
+    direct = 0.2 + jnp.exp(1.5 * jnp.sum(jnp.cos(2 * jnp.pi * z) - 1, axis=1)) + 0.3 * jnp.sin(
+        2 * jnp.pi * (x[:, 0] + 2 * x[:, 2]) + 0.5)
+    got = jax.vmap(eq.initial_condition, (0, None))(x, 0.01)
+    assert float(jnp.max(jnp.abs(got - direct))) < 1e-14
+
+
 def test_bad_modes_and_dimension():
     with pytest.raises(ValueError, match="integer entries"):
         pdes.AdvectionDiffusion(modes=((1.0, (1, 2), 0.0),))
