@@ -1,7 +1,8 @@
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d1, partial
+from ._base import AbstractEquation, PointFunction, d1
 
 
 class Advection(AbstractEquation):
@@ -29,7 +30,8 @@ class Advection(AbstractEquation):
             raise ValueError("lower, upper and direction must have one entry per dimension")
 
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        return -mu * sum(c * partial(u, x, i) for i, c in enumerate(self.direction))
+        # one directional derivative c . grad u
+        return -mu * jax.jvp(u, (x,), (jnp.asarray(self.direction, x.dtype),))[1]
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         out = 1.0

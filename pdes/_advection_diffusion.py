@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d1, d2, partial, partial2
+from ._base import AbstractEquation, PointFunction, d1, d2, derivatives
 
 Mode = tuple[float, tuple[int, ...], float]  # amplitude, integer wave vector, phase
 
@@ -71,10 +71,8 @@ class AdvectionDiffusion(AbstractEquation):
         return cls(**kwargs)
 
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        out = 0.0
-        for i, c in enumerate(self.velocity):
-            out = out - c * partial(u, x, i) + mu * partial2(u, x, i)
-        return out
+        _, grad, second = derivatives(u, x)
+        return -jnp.dot(jnp.asarray(self.velocity, x.dtype), grad) + mu * jnp.sum(second)
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         return self.exact(x, 0.0, mu)

@@ -1,7 +1,7 @@
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d2, partial, partial2
+from ._base import AbstractEquation, PointFunction, d2, derivatives
 
 
 class Burgers(AbstractEquation):
@@ -39,9 +39,8 @@ class Burgers(AbstractEquation):
         return cls() if d == 1 else cls(lower=(0.0,) * d, upper=(1.0,) * d, t1=1.0)
 
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        d = range(len(self.lower))
-        return (-u(x) * sum(partial(u, x, i) for i in d)
-                + mu * sum(partial2(u, x, i) for i in d))
+        val, grad, second = derivatives(u, x)
+        return -val * jnp.sum(grad) + mu * jnp.sum(second)
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         return 0.25 + jnp.sin(2 * jnp.pi * x[0])  # in d > 1: constant along x_1, ...
