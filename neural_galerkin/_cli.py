@@ -87,14 +87,14 @@ def _list(args) -> int:
 
     from ._recipes import RECIPES, shipped_weights
 
-    print(f"{'pde':<12}{'mu range':<22}{'t1':<7}{'default mu':<12}shipped weights")
+    print(f"{'pde':<22}{'mu range':<22}{'t1':<7}{'default mu':<12}shipped weights")
     for name in sorted(pdes.EQUATIONS):
         eq = pdes.get(name)
         rec = RECIPES.get(name)
         have = rec is not None and shipped_weights(name).is_dir()
         lo, hi = eq.mu_range
         dm = f"{rec.default_mu:g}" if rec else "-"
-        print(f"{name:<12}{f'[{lo:g}, {hi:g}]':<22}{eq.t1:<7g}{dm:<12}{'yes' if have else 'no'}")
+        print(f"{name:<22}{f'[{lo:g}, {hi:g}]':<22}{eq.t1:<7g}{dm:<12}{'yes' if have else 'no'}")
     return 0
 
 

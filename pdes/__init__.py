@@ -2,6 +2,7 @@
 
 from ._advection import Advection as Advection
 from ._advection_diffusion import AdvectionDiffusion as AdvectionDiffusion
+from ._allen_cahn import AllenCahn as AllenCahn
 from ._base import AbstractEquation as AbstractEquation
 from ._burgers import Burgers as Burgers, cole_hopf as cole_hopf
 from ._fd import (
@@ -9,10 +10,12 @@ from ._fd import (
     convergence_slope as convergence_slope,
     fd_solve as fd_solve,
 )
+from ._kdv import KdV as KdV
 from ._vlasov import Vlasov as Vlasov
 
 EQUATIONS: dict[str, type[AbstractEquation]] = {"advection": Advection,
-    "advection-diffusion": AdvectionDiffusion, "burgers": Burgers, "vlasov": Vlasov}
+    "advection-diffusion": AdvectionDiffusion, "allen-cahn": AllenCahn, "burgers": Burgers,
+    "kdv": KdV, "vlasov": Vlasov}
 
 
 def get(name: str) -> AbstractEquation:

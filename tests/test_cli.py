@@ -45,7 +45,8 @@ def test_solve_burgers_shipped_d(tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["solve", "heat"], "unknown PDE 'heat'; the shipped PDEs are: advection, burgers"),
+        (["solve", "heat"], "unknown PDE 'heat'; the shipped PDEs are: advection, "
+         "advection-diffusion, allen-cahn, burgers, kdv, vlasov"),
         (["solve", "burgers", "--mu", "0.5"], r"outside the range [0.001, 0.01]"),
         (["solve", "burgers", "--mu", "nan"], "mu must be finite"),
         (["solve", "burgers", "--weights", "/nonexistent/w"], "no weights folder"),
