@@ -27,12 +27,19 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="eq: equation-driven Neural Galerkin; d: hypernetwork (CoLoRA-D)")
     s.add_argument("--t1", type=float, default=None, help="final time (default: trained)")
     s.add_argument("--weights", default=None, help="weights folder (default: shipped)")
-    s.add_argument("--samples", type=int, default=512, help="Galerkin sample points")
+    s.add_argument("--samples", type=int, default=None,
+                   help="Galerkin sample points (per direction on the uniform grid; default "
+                   "512 / 64 / 16 in 1 / 2 / 3 dimensions, 2048 random points above)")
     s.add_argument("--sampler", choices=("uniform", "random", "steep"), default="uniform",
                    help="fixed uniform grid, or points redrawn every step: uniformly at "
                    "random, or denser where the solution is steep")
     s.add_argument("--rtol", type=float, default=1e-6, help="time-stepping tolerance")
-    s.add_argument("--n-ref", type=int, default=2048, help="FD reference grid points")
+    s.add_argument("--n-ref", type=int, default=None,
+                   help="reference grid points per direction (default 2048 / 256 / 48 in "
+                   "1 / 2 / 3 dimensions; random points for an exact reference above)")
+    s.add_argument("--reference", choices=("fd", "exact"), default=None,
+                   help="compare with finite differences or the exact solution (default: "
+                   "fd up to 3 dimensions, exact above)")
     s.add_argument("--json", default=None, help="write the summary to this JSON file")
     s.add_argument("--plot", default=None, help="save a figure (PNG) of solution and error")
     s.add_argument("--progress", action="store_true", help="show a time-stepping bar")
@@ -87,14 +94,15 @@ def _list(args) -> int:
 
     from ._recipes import RECIPES, shipped_weights
 
-    print(f"{'pde':<22}{'mu range':<22}{'t1':<7}{'default mu':<12}shipped weights")
-    for name in sorted(pdes.EQUATIONS):
+    print(f"{'pde':<26}{'mu range':<18}{'t1':<6}{'default mu':<12}shipped weights")
+    for name in sorted({*pdes.EQUATIONS, *RECIPES}):
         eq = pdes.get(name)
         rec = RECIPES.get(name)
         have = rec is not None and shipped_weights(name).is_dir()
         lo, hi = eq.mu_range
         dm = f"{rec.default_mu:g}" if rec else "-"
-        print(f"{name:<22}{f'[{lo:g}, {hi:g}]':<22}{eq.t1:<7g}{dm:<12}{'yes' if have else 'no'}")
+        print(f"{name:<26}{f'[{lo:g}, {hi:g}]':<18}{eq.t1:<6g}{dm:<12}"
+              f"{'yes' if have else 'no (pretrain: see docs)'}")
     return 0
 
 
@@ -104,33 +112,41 @@ def _solve(args) -> int:
 
     import pdes
 
-    from ._compare import compare, summary
+    from ._compare import check_model_fits, compare, summary
     from ._model import load_model
     from ._recipes import RECIPES, shipped_weights
     from ._sampling import RandomSampler, SteepSampler
 
     eq = pdes.get(args.pde)
+    key = args.pde.lower()
+    rec = RECIPES.get(key)
     if args.weights is None:
-        if args.pde.lower() not in RECIPES:
-            raise ValueError(f"no shipped weights for {args.pde!r}; give --weights DIR")
-        weights = shipped_weights(args.pde.lower())
+        if rec is None or not shipped_weights(key).is_dir():
+            raise ValueError(f"no shipped weights for {args.pde!r}; give --weights DIR (make "
+                             f"them with `neural-galerkin pretrain {key} --out DIR`"
+                             f"{'' if rec else ' --data FILE.npz'})")
+        weights = shipped_weights(key)
     else:
         weights = pathlib.Path(args.weights)
     model = load_model(weights)
-    if model.config.equation != eq.name:
-        raise ValueError(f"the weights in {weights} were trained for "
-                         f"{model.config.equation!r}, not {eq.name!r}")
-    mu = args.mu if args.mu is not None else RECIPES[eq.name].default_mu
+    check_model_fits(eq, model)
+    if args.mu is None and rec is None:
+        raise ValueError(f"give --mu (a parameter inside the model's range "
+                         f"[{model.mu_range[0]:g}, {model.mu_range[1]:g}])")
+    mu = args.mu if args.mu is not None else rec.default_mu
     eq.check_mu(mu, model.mu_range)
     meter = dfx.TqdmProgressMeter() if args.progress else dfx.NoProgressMeter()
     conserve = tuple(c.strip() for c in args.conserve.split(",") if c.strip())
+    n = args.samples or 512
     samples = {"uniform": lambda: args.samples,
-               "random": lambda: RandomSampler(args.samples, jr.PRNGKey(0)),
-               "steep": lambda: SteepSampler(args.samples, jr.PRNGKey(0))}[args.sampler]()
-    _say(f"{eq.name}: mu={mu:g}, mode={args.mode}; solving (FD reference on "
-         f"{args.n_ref} points, then the reduced model) ...")
+               "random": lambda: RandomSampler(n, jr.PRNGKey(0)),
+               "steep": lambda: SteepSampler(n, jr.PRNGKey(0))}[args.sampler]()
+    reference = args.reference or ("fd" if eq.ndim <= 3 else "exact")
+    _say(f"{key}: mu={mu:g}, mode={args.mode}; solving (reference: {reference}, then the "
+         "reduced model) ...")
     start = time.perf_counter()
     report = compare(eq, model, mu, mode=args.mode, t1=args.t1, n_ref=args.n_ref,
+                     reference=reference,
                      samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
                      progress_meter=meter, conserve=conserve,
                      conserve_method=args.conserve_method)
@@ -140,6 +156,9 @@ def _solve(args) -> int:
             ("final time", f"{s['t1']:g}"),
             ("relative L2 error (space-time)", f"{s['rel_error']:.3e}"),
             ("relative L2 error at final time", f"{s['rel_error_final']:.3e}"),
+            ("relative L2 error over time", "  ".join(
+                f"t={s['ts'][j]:.3g}: {s['errors_over_time'][j]:.2e}"
+                for j in np.linspace(0, len(s["ts"]) - 1, 5).round().astype(int))),
             ("mass drift (reduced)", f"{s['mass_drift']:.3e}"),
             ("mass drift (FD reference)", f"{s['mass_drift_reference']:.3e}")]
     rows += [(f"{name} drift (conserved, {args.conserve_method})", f"{s[f'{name}_drift']:.3e}")
@@ -150,7 +169,8 @@ def _solve(args) -> int:
                  ("time steps", f"{s['num_steps']}")]
     rows += [("online time [s] (no compile)", f"{s['time_online_s']:.3f}"),
              ("compile time [s]", f"{s['time_compile_s']:.3f}"),
-             (f"FD time [s] (n={s['n_ref']}, no compile)", f"{s['time_reference_s']:.3f}"),
+             (f"{reference} reference time [s] (n={s['n_ref']}, no compile)",
+              f"{s['time_reference_s']:.3f}"),
              ("total wall time [s]", f"{total:.1f}")]
     width = max(len(r[0]) for r in rows) + 2
     for k, v in rows:
@@ -174,7 +194,12 @@ def _pretrain(args) -> int:
 
     from ._model import save_model
     from ._recipes import RECIPES
-    from ._training import load_trajectories, pretrain, trajectories_from_fd
+    from ._training import (
+        load_trajectories,
+        pretrain,
+        trajectories_from_exact,
+        trajectories_from_fd,
+    )
 
     overrides = {k: getattr(args, k) for k in ("width", "depth", "rank")
                  if getattr(args, k) is not None}
@@ -203,19 +228,26 @@ def _pretrain(args) -> int:
         if args.pde is None:
             raise ValueError("give a PDE name (FD training data) or --data FILE.npz")
         eq = pdes.get(args.pde)
-        if eq.name not in RECIPES:
-            raise ValueError(f"no pretraining recipe for {eq.name!r}; use --data")
-        rec = RECIPES[eq.name]
-        name = eq.name
+        name = args.pde.lower()
+        if name not in RECIPES:
+            raise ValueError(f"no pretraining recipe for {name!r} (recipes: "
+                             f"{', '.join(sorted(RECIPES))}); use --data")
+        rec = RECIPES[name]
         model_kw = {**rec.model, **overrides}
         weight = rec.residual_weight if args.residual_weight is None else args.residual_weight
         if weight > 0:
             model_kw.update(pde=eq, residual_weight=weight, residual_points=rec.residual_points)
         steps = args.steps or rec.steps
         seed = rec.seed if args.seed is None else args.seed
-        _say(f"{name}: FD trajectories at mu = {', '.join(f'{m:g}' for m in rec.train_mus)} "
-             f"on {rec.n} points ...")
-        data = trajectories_from_fd(eq, rec.train_mus, rec.n, np.linspace(0, eq.t1, rec.n_times))
+        ts = np.linspace(0, eq.t1, rec.n_times)
+        if rec.data == "exact":
+            _say(f"{name}: exact solutions at mu = {', '.join(f'{m:g}' for m in rec.train_mus)}"
+                 f" at {rec.n} random points ...")
+            data = trajectories_from_exact(eq, rec.train_mus, ts, rec.n, key=jr.PRNGKey(seed))
+        else:
+            _say(f"{name}: FD trajectories at mu = {', '.join(f'{m:g}' for m in rec.train_mus)}"
+                 f" on {rec.n} points per direction ...")
+            data = trajectories_from_fd(eq, rec.train_mus, rec.n, ts)
     model, history = pretrain(data, equation=name, steps=steps, key=jr.PRNGKey(seed),
                               **model_kw)
     out = save_model(args.out, model)

@@ -46,6 +46,16 @@ def _timed(fn, *args, **kwargs):
     return out, max(first - run, 0.0), run
 
 
+def check_model_fits(equation, model: CoLoRAModel) -> None:
+    """Raise a `ValueError` if `model` was trained for another equation or dimension."""
+    trained = model.config.equation
+    if trained not in ("data", equation.name) and not trained.startswith(equation.name + "-"):
+        raise ValueError(f"the model was trained for {trained!r}, not {equation.name!r}")
+    if len(model.config.lower) != equation.ndim:
+        raise ValueError(f"the model is {len(model.config.lower)}-dimensional, the equation "
+                         f"{equation.ndim}-dimensional")
+
+
 def compare(
     equation,
     model: CoLoRAModel,
@@ -85,6 +95,7 @@ def compare(
     """
     if mode not in ("eq", "d"):
         raise ValueError(f"mode must be 'eq' or 'd', got {mode!r}")
+    check_model_fits(equation, model)
     mu = equation.check_mu(mu, model.mu_range)
     if t1 is None:
         t1 = model.t_range[1]
@@ -187,4 +198,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
                         "num_steps_reference",
                         "time_reference_compile_s", "fit_error", "max_residual", "time_fit_s")
     drifts = tuple(k for k in report if k.endswith("_drift") and k not in keys)
-    return {k: report[k] for k in keys + drifts if k in report}
+    out = {k: report[k] for k in keys + drifts if k in report}
+    out.update(ts=[float(t) for t in report["ts"]],
+               errors_over_time=[float(e) for e in report["errors_over_time"]])
+    return out

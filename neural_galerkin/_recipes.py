@@ -13,7 +13,9 @@ class Recipe:
 
     - `train_mus`: parameters of the FD training trajectories (their extremes set the range
       inside which the model may be used);
-    - `n`, `n_times`: FD grid points and snapshots in `[0, t1]`;
+    - `data`: `"fd"` (FD trajectories on `n` points per direction) or `"exact"` (the
+      equation's exact solution at `n` uniformly random points: for high dimension);
+    - `n_times`: snapshots in `[0, t1]`;
     - `default_mu`: the parameter `neural-galerkin solve PDE` uses: not a training value;
     - `model`: `ModelConfig` keywords; `steps`, `seed`: pretraining;
     - `residual_weight`, `residual_points`: equation-aware pretraining (see `pretrain`).
@@ -23,6 +25,7 @@ class Recipe:
     default_mu: float
     test_mus: tuple[float, ...]
     n: int = 1024
+    data: str = "fd"
     n_times: int = 101
     steps: int = 20_000
     seed: int = 0
