@@ -44,6 +44,7 @@ from ._solve import (
     predict as predict,
     sample_points as sample_points,
     solve as solve,
+    solve_batch as solve_batch,
 )
 from ._solver import GalerkinSolver as GalerkinSolver
 from ._training import (

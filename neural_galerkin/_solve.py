@@ -35,7 +35,7 @@ class Solution(eqx.Module):
       conserve=...)`), by name; `drift()` gives their relative drift.
 
     `sol.evaluate(x)` gives `u` at points `x` of shape `(..., d)` (or `(n,)` in 1D), for every
-    saved time: an array of shape `(len(ts), ...)`.
+    saved time: an array of shape `(len(ts), ...)` (`(B, len(ts), ...)` from `solve_batch`).
     """
 
     ts: Float[Array, " t"]
@@ -52,7 +52,7 @@ class Solution(eqx.Module):
         invariant, with the quadrature it was conserved with."""
         return {name: relative_drift(vals) for name, vals in self.invariants.items()}
 
-    def evaluate(self, x: ArrayLike) -> Float[Array, "t ..."]:
+    def evaluate(self, x: ArrayLike) -> Float[Array, "..."]:
         x = jnp.asarray(x, dtype=self.phis.dtype)
         d = self.net.embedding.lower.__len__()
         if d == 1 and (x.ndim == 1 or x.shape[-1] != 1):
@@ -65,8 +65,9 @@ class Solution(eqx.Module):
 @eqx.filter_jit
 def _evaluate(net, phis, x):
     flat = x.reshape(-1, x.shape[-1])
-    out = jax.vmap(lambda phi: jax.vmap(set_phi(net, phi))(flat))(phis)
-    return out.reshape(phis.shape[:1] + x.shape[:-1])
+    out = jax.vmap(lambda phi: jax.vmap(set_phi(net, phi))(flat))(
+        phis.reshape(-1, phis.shape[-1]))
+    return out.reshape(phis.shape[:-1] + x.shape[:-1])
 
 
 def _net(model: CoLoRAModel | CoLoRAMLP) -> CoLoRAMLP:
@@ -99,7 +100,7 @@ def sample_points(equation, samples: int | ArrayLike) -> Float[Array, "n d"]:
     pts = jnp.asarray(samples, dtype=jnp.zeros(()).dtype)
     if pts.ndim != 2 or pts.shape[1] != equation.ndim:
         raise ValueError(f"samples must have shape (n, {equation.ndim}), got {pts.shape}")
-    if not bool(jnp.all(jnp.isfinite(pts))):
+    if not isinstance(pts, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(pts))):
         raise ValueError("samples contain NaN or inf")
     return pts
 
@@ -244,36 +245,10 @@ def solve(
         raise ValueError("phi0 contains NaN or inf; refit the initial condition")
     if not float(t1) > float(t0):
         raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
-    kept = equation.conserved_at(mu)
-    for c in conserve:
-        if isinstance(c, str) and get_invariant(c, equation, mu).name not in kept:
-            raise ValueError(
-                f"{equation.name} does not keep {c!r} at mu={mu:g} (it keeps: "
-                f"{', '.join(kept)}); holding it would force a wrong solution. For a quantity "
-                "you know to be invariant in your setting, pass an AbstractInvariant object")
-    conservation = _conservation(equation, net, phi0, mu, samples, conserve, conserve_method,
-                                 conserve_points)
-    constraint = conservation if conservation is not None and conservation.constrain else None
-    projection = conservation if conservation is not None and conservation.project else None
-    sampler = None
-    if isinstance(samples, AbstractSampler):
-        # the residual diagnostic is always taken on a fixed uniform grid, comparable
-        # across samplers
-        diag = GalerkinField(equation, net, UniformSampler(samples.n)(equation, net, phi0, 0),
-                             lstsq, constraint)
-        sampler = samples if samples.dynamic else None
-        field = GalerkinField(equation, net, samples(equation, net, phi0, jnp.array(0)), lstsq,
-                              constraint)
-    else:
-        field = GalerkinField(equation, net, sample_points(equation, samples), lstsq,
-                              constraint)
-        diag = field
-    if sampler is not None or projection is not None:
-        solver = GalerkinSolver(solver, sampler, projection)
-    subs = saveat.subs
-    if not isinstance(subs, dfx.SubSaveAt) or subs.fn is not _DEFAULT_SAVE_FN:
-        raise ValueError("saveat must be a single diffrax.SaveAt without fn")
-    saveat = eqx.tree_at(lambda s: s.subs.fn, saveat, _Save(diag, projection, conservation))
+    _check_kept(equation, mu, conserve)
+    field, solver, saveat, conservation = _assemble(
+        equation, net, phi0, mu, solver, saveat, samples, lstsq, conserve, conserve_method,
+        conserve_points)
     args = (field, solver, jnp.asarray(t0, float), jnp.asarray(t1, float),
             None if dt0 is None else jnp.asarray(dt0, float), phi0, jnp.asarray(mu, float),
             saveat, stepsize_controller, max_steps, throw, progress_meter)
@@ -334,6 +309,163 @@ def _conservation(equation, net, phi0, mu, samples, conserve, method, points):
 
 
 _DEFAULT_SAVE_FN = dfx.SaveAt(t1=True).subs.fn
+
+
+def solve_batch(
+    equation,
+    model: CoLoRAModel | CoLoRAMLP,
+    t0: float,
+    t1: float,
+    dt0: float | None,
+    phi0: ArrayLike,
+    mu: ArrayLike,
+    *,
+    devices: Sequence[jax.Device] | None = None,
+    solver: dfx.AbstractSolver = dfx.Tsit5(),
+    saveat: dfx.SaveAt = dfx.SaveAt(t0=True, t1=True),
+    stepsize_controller: dfx.AbstractStepSizeController = dfx.PIDController(
+        rtol=1e-6, atol=1e-8
+    ),
+    samples: int | ArrayLike | AbstractSampler = 512,
+    lstsq: LeastSquares = LeastSquares(),
+    max_steps: int | None = 100_000,
+    throw: bool = True,
+    conserve: Sequence[str | AbstractInvariant] = (),
+    conserve_method: str = "both",
+    conserve_points: int | None = None,
+    timed: bool = False,
+) -> Solution:
+    """`solve` for a batch of parameters at once: `mu` of shape `(B,)`, `phi0` of shape
+    `(B, p)` (e.g. `jax.vmap` of the initial fit, or `fit_initial_condition` per `mu`). The
+    whole solve is `jax.vmap`-ed over the batch, so all parameters advance in one compiled
+    loop (each with its own adaptive step; the loop runs until the last one is done).
+
+    `devices`: shard the batch over these devices (`jax.sharding`, one mesh axis over the
+    batch; `B` must be a multiple of their number). Across hosts, start every process with
+    `jax.distributed.initialize()` and pass `jax.devices()`: the same code then runs on a
+    multi-host mesh.
+
+    Other arguments as in `solve`. **Returns:** a `Solution` whose `phis` have shape
+    `(B, len(ts), p)` (`residuals` `(B, len(ts))`, `stats` per parameter); `evaluate` gives
+    `(B, len(ts), ...)`.
+    """
+    net = _net(model)
+    p = num_phi(net)
+    mu = jnp.asarray(mu, dtype=jnp.zeros(()).dtype)
+    if mu.ndim != 1:
+        raise ValueError(f"mu must be a 1D array of parameters, got shape {mu.shape}")
+    for m in np.asarray(mu):
+        m = check_mu(equation, model, m)
+        _check_kept(equation, m, conserve)
+    phi0 = jnp.asarray(phi0, dtype=mu.dtype)
+    if phi0.shape != (mu.shape[0], p):
+        raise ValueError(f"phi0 has shape {phi0.shape}, expected (len(mu), p) = "
+                         f"{(mu.shape[0], p)}")
+    if not bool(jnp.all(jnp.isfinite(phi0))):
+        raise ValueError("phi0 contains NaN or inf; refit the initial conditions")
+    if not float(t1) > float(t0):
+        raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
+    if devices is not None:
+        devices = list(devices)
+        if mu.shape[0] % len(devices):
+            raise ValueError(f"a batch of {mu.shape[0]} does not split evenly over "
+                             f"{len(devices)} devices; pad the batch")
+        mesh = jax.sharding.Mesh(np.array(devices), ("batch",))
+        spec = jax.sharding.PartitionSpec("batch")
+        mu = jax.device_put(mu, jax.sharding.NamedSharding(mesh, spec))
+        phi0 = jax.device_put(phi0, jax.sharding.NamedSharding(mesh, spec))
+    if not isinstance(samples, AbstractSampler) and not isinstance(samples, int | np.integer):
+        samples = sample_points(equation, samples)
+    setup = _BatchSetup(equation, solver, saveat, samples, lstsq, tuple(conserve),
+                        conserve_method, conserve_points)
+    args = (setup, net, jnp.asarray(t0, float), jnp.asarray(t1, float),
+            None if dt0 is None else jnp.asarray(dt0, float), phi0, mu, stepsize_controller,
+            max_steps, throw)
+    stats: dict[str, Any] = {}
+    if timed:
+        start = time.perf_counter()
+        compiled = _solve_batch.lower(*args).compile()
+        stats["time_compile_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        ts, (phis, residuals, invariants), dstats, result = compiled(*args)
+        jax.block_until_ready(phis)
+        stats["time_run_s"] = time.perf_counter() - start
+    else:
+        ts, (phis, residuals, invariants), dstats, result = _solve_batch(*args)
+    if throw and not bool(jnp.all(jnp.isfinite(phis))):
+        raise FloatingPointError("the batched equation-driven solve produced NaN or inf; see "
+                                 "solve's message for what to change")
+    stats.update({k: np.asarray(v) for k, v in dstats.items() if k.startswith("num_")})
+    names = () if not conserve else tuple(
+        c if isinstance(c, str) else c.name for c in conserve)
+    inv = {name: invariants[..., k] for k, name in enumerate(names)}
+    return Solution(ts=ts[0], phis=phis, net=net, residuals=residuals, stats=stats,
+                    result=result, mode="eq", invariants=inv)
+
+
+class _BatchSetup(eqx.Module):
+    equation: eqx.Module
+    solver: dfx.AbstractSolver
+    saveat: dfx.SaveAt
+    samples: Any
+    lstsq: LeastSquares
+    conserve: tuple
+    conserve_method: str = eqx.field(static=True)
+    conserve_points: int | None = eqx.field(static=True)
+
+
+@eqx.filter_jit
+def _solve_batch(setup, net, t0, t1, dt0, phi0, mu, controller, max_steps, throw):
+    def one(phi0, mu):
+        field, solver, saveat, _ = _assemble(
+            setup.equation, net, phi0, mu, setup.solver, setup.saveat, setup.samples,
+            setup.lstsq, setup.conserve, setup.conserve_method, setup.conserve_points)
+        sol = dfx.diffeqsolve(dfx.ODETerm(field), solver, t0, t1, dt0, phi0, mu,
+                              saveat=saveat, stepsize_controller=controller,
+                              max_steps=max_steps, throw=throw)
+        return sol.ts, sol.ys, sol.stats, sol.result
+
+    return jax.vmap(one)(phi0, mu)
+
+
+def _check_kept(equation, mu, conserve) -> None:
+    kept = equation.conserved_at(mu)
+    for c in conserve:
+        if isinstance(c, str) and get_invariant(c, equation, mu).name not in kept:
+            raise ValueError(
+                f"{equation.name} does not keep {c!r} at mu={mu:g} (it keeps: "
+                f"{', '.join(kept)}); holding it would force a wrong solution. For a quantity "
+                "you know to be invariant in your setting, pass an AbstractInvariant object")
+
+
+def _assemble(equation, net, phi0, mu, solver, saveat, samples, lstsq, conserve,
+              conserve_method, conserve_points):
+    """The Galerkin field, the (wrapped) solver, the saving function and the conservation
+    set-up for one solve; traceable in `phi0` and `mu` (so that `solve_batch` can vmap it)."""
+    conservation = _conservation(equation, net, phi0, mu, samples, conserve, conserve_method,
+                                 conserve_points)
+    constraint = conservation if conservation is not None and conservation.constrain else None
+    projection = conservation if conservation is not None and conservation.project else None
+    sampler = None
+    if isinstance(samples, AbstractSampler):
+        # the residual diagnostic is always taken on a fixed uniform grid, comparable
+        # across samplers
+        diag = GalerkinField(equation, net, UniformSampler(samples.n)(equation, net, phi0, 0),
+                             lstsq, constraint)
+        sampler = samples if samples.dynamic else None
+        field = GalerkinField(equation, net, samples(equation, net, phi0, jnp.array(0)), lstsq,
+                              constraint)
+    else:
+        field = GalerkinField(equation, net, sample_points(equation, samples), lstsq,
+                              constraint)
+        diag = field
+    if sampler is not None or projection is not None:
+        solver = GalerkinSolver(solver, sampler, projection)
+    subs = saveat.subs
+    if not isinstance(subs, dfx.SubSaveAt) or subs.fn is not _DEFAULT_SAVE_FN:
+        raise ValueError("saveat must be a single diffrax.SaveAt without fn")
+    saveat = eqx.tree_at(lambda s: s.subs.fn, saveat, _Save(diag, projection, conservation))
+    return field, solver, saveat, conservation
 
 
 class _Save(eqx.Module):

@@ -1,0 +1,78 @@
+"""A batch of parameters in one solve (vmap), and sharded over several (forced host) devices."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import diffrax as dfx
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import neural_galerkin as ng
+import pdes
+
+MUS = np.array([1.3e-3, 2.9e-3, 5.1e-3, 8.7e-3])
+TS = jnp.linspace(0.0, 0.15, 4)
+KW = dict(samples=64, saveat=dfx.SaveAt(ts=TS))
+
+
+@pytest.fixture(scope="module")
+def batch():
+    eq, model = pdes.Burgers(), ng.load_pretrained("burgers")
+    phi0 = jnp.stack([ng.fit_initial_condition(eq, model, mu=m, samples=64)[0] for m in MUS])
+    return eq, model, phi0, ng.solve_batch(eq, model, 0.0, 0.15, None, phi0, MUS, **KW)
+
+
+def test_batch_equals_single_solves(batch):
+    eq, model, phi0, sol = batch
+    assert sol.phis.shape == (4, 4, ng.num_phi(model.net))
+    for i in (0, 3):
+        one = ng.solve(eq, model, 0.0, 0.15, None, phi0[i], MUS[i], **KW)
+        # the same computation batched: equal up to the order of floating-point reductions
+        assert float(jnp.max(jnp.abs(one.phis - sol.phis[i]))) < 1e-10
+        assert float(jnp.max(jnp.abs(one.residuals - sol.residuals[i]))) < 1e-10
+    x = jnp.linspace(0, 1, 50, endpoint=False)
+    assert sol.evaluate(x).shape == (4, 4, 50)
+
+
+def test_batch_bad_input(batch):
+    eq, model, phi0, _ = batch
+    with pytest.raises(ValueError, match="outside the range"):
+        ng.solve_batch(eq, model, 0.0, 0.1, None, phi0, MUS * 10, **KW)
+    with pytest.raises(ValueError, match=r"expected \(len\(mu\), p\)"):
+        ng.solve_batch(eq, model, 0.0, 0.1, None, phi0[:3], MUS, **KW)
+    with pytest.raises(ValueError, match="split evenly"):
+        import jax
+
+        ng.solve_batch(eq, model, 0.0, 0.1, None, phi0[:3], MUS[:3],
+                       devices=jax.devices() * 2, **KW)
+
+
+SHARDED = textwrap.dedent("""
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import diffrax as dfx, jax.numpy as jnp, numpy as np
+    import neural_galerkin as ng, pdes
+    assert len(jax.devices()) == 4, jax.devices()
+    eq, model = pdes.Burgers(), ng.load_pretrained("burgers")
+    mus = np.array({mus})
+    phi0 = jnp.stack([ng.fit_initial_condition(eq, model, mu=m, samples=64)[0] for m in mus])
+    kw = dict(samples=64, saveat=dfx.SaveAt(ts=jnp.linspace(0.0, 0.15, 4)))
+    plain = ng.solve_batch(eq, model, 0.0, 0.15, None, phi0, mus, **kw)
+    sharded = ng.solve_batch(eq, model, 0.0, 0.15, None, phi0, mus, devices=jax.devices(), **kw)
+    assert len(sharded.phis.sharding.device_set) == 4, sharded.phis.sharding
+    print("DIFF", float(jnp.max(jnp.abs(plain.phis - sharded.phis))))
+""")
+
+
+def test_sharded_over_four_host_devices_equals_unsharded():
+    mus = np.concatenate([MUS, MUS * 1.05])  # 8 parameters over 4 devices
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+           "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", SHARDED.format(mus=list(mus))], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    diff = float(out.stdout.split("DIFF")[-1])
+    assert diff < 1e-12, diff
