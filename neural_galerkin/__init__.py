@@ -3,7 +3,11 @@
 import importlib.metadata
 
 from ._compare import compare as compare, summary as summary
-from ._galerkin import GalerkinField as GalerkinField, LeastSquares as LeastSquares
+from ._galerkin import (
+    GalerkinField as GalerkinField,
+    LeastSquares as LeastSquares,
+    SparseUpdates as SparseUpdates,
+)
 from ._invariants import (
     AbstractInvariant as AbstractInvariant,
     Conservation as Conservation,

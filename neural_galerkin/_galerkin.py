@@ -3,8 +3,9 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import jax.random as jr
 import lineax as lx
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
 from ._network import CoLoRAMLP, set_phi
 
@@ -43,10 +44,33 @@ class LeastSquares(eqx.Module):
         return lx.linear_solve(op, F, lx.SVD(rcond=self.rcond), throw=False).value
 
 
+class SparseUpdates(eqx.Module):
+    """Randomised sparse updates: at every time step only `n_active` of the `p` online
+    weights, drawn uniformly at random without replacement, move; the others are held for that
+    step. The Jacobian is then formed for the active columns only (`n_active` forward-mode
+    tangents instead of `p`), so a step costs about `n_active / p` of a full one in the
+    Jacobian, which dominates for networks with many online weights. The draw depends on
+    `key` and the step count only (reproducible; all stages of a step share it)."""
+
+    n_active: int = eqx.field(static=True)
+    key: PRNGKeyArray
+
+    def __check_init__(self):
+        if self.n_active < 1:
+            raise ValueError(f"n_active must be at least 1, got {self.n_active}")
+
+    def __call__(self, p: int, step: Int[Array, ""]) -> Int[Array, " s"]:
+        if self.n_active > p:
+            raise ValueError(f"n_active={self.n_active} is more than the {p} online weights")
+        return jr.choice(jr.fold_in(self.key, step), p, (self.n_active,), replace=False)
+
+
 class GalerkinField(eqx.Module):
     """The Neural Galerkin vector field `phi_dot = argmin ||J(phi) phi_dot - F(u(.; phi))||`.
 
-    Usable directly as the vector field of a `diffrax.ODETerm`, with `args = mu`.
+    Usable directly as the vector field of a `diffrax.ODETerm`, with `args = mu`. With
+    `active` (indices of online weights), only those move: `J` has their columns only and the
+    other entries of `phi_dot` are zero (randomised sparse updates, `SparseUpdates`).
     """
 
     equation: eqx.Module
@@ -54,14 +78,24 @@ class GalerkinField(eqx.Module):
     samples: Float[Array, "n d"]
     lstsq: LeastSquares
     conservation: eqx.Module | None = None  # a `Conservation` with `constrain=True`
+    active: Int[Array, " s"] | None = None
 
     def system(self, phi: Float[Array, " p"], mu: ArrayLike):
-        """`J` (n x p) and `F` (n) at the sample points."""
+        """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points."""
 
         def u_of(phi, x):
             return set_phi(self.net, phi)(x)
 
-        J = jax.vmap(jax.jacfwd(u_of), in_axes=(None, 0))(phi, self.samples)
+        if self.active is None:
+            J = jax.vmap(jax.jacfwd(u_of), in_axes=(None, 0))(phi, self.samples)
+        else:  # forward mode along the active directions only
+            tangents = jnp.eye(phi.shape[0], dtype=phi.dtype)[self.active]
+
+            def row(x):
+                return jax.vmap(lambda e: jax.jvp(lambda q: u_of(q, x), (phi,), (e,))[1])(
+                    tangents)
+
+            J = jax.vmap(row)(self.samples)
         net = set_phi(self.net, phi)
         F = jax.vmap(lambda x: self.equation.rhs(net, x, mu))(self.samples)
         return J, F
@@ -69,8 +103,14 @@ class GalerkinField(eqx.Module):
     def phi_dot(self, phi, J, F) -> Float[Array, " p"]:
         if self.conservation is not None and self.conservation.constrain:
             G = self.conservation.jacobian(self.net, phi)
-            return self.conservation.constrained_lstsq(self.lstsq, J, F, G)
-        return self.lstsq(J, F)
+            if self.active is not None:
+                G = G[:, self.active]
+            v = self.conservation.constrained_lstsq(self.lstsq, J, F, G)
+        else:
+            v = self.lstsq(J, F)
+        if self.active is None:
+            return v
+        return jnp.zeros_like(phi).at[self.active].set(v)
 
     def __call__(self, t, phi: Float[Array, " p"], mu: ArrayLike) -> Float[Array, " p"]:
         J, F = self.system(phi, mu)

@@ -14,7 +14,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from pdes._base import check_parameter
 
-from ._galerkin import GalerkinField, LeastSquares
+from ._galerkin import GalerkinField, LeastSquares, SparseUpdates
 from ._invariants import AbstractInvariant, Conservation, get_invariant, relative_drift
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP, get_phi, num_phi, set_phi
@@ -199,6 +199,7 @@ def solve(
     conserve: Sequence[str | AbstractInvariant] = (),
     conserve_method: str = "both",
     conserve_points: int | None = None,
+    sparse_updates: SparseUpdates | None = None,
     timed: bool = False,
 ) -> Solution:
     """Equation-driven (Neural Galerkin) solve: integrate `phi_dot = argmin ||J phi_dot - F||`
@@ -224,6 +225,9 @@ def solve(
       follows the time-stepping error), `"projection"` (Gauss-Newton back onto
       `I_k(phi) = I_k(phi0)` after every accepted step and at every saved time: round-off) or
       `"both"`.
+    - `sparse_updates`: `SparseUpdates(n_active, key)`: move only a random subset of
+      `n_active` online weights at each step (randomised sparse Neural Galerkin), for networks
+      with many online weights.
     - `timed`: compile ahead of time and record `time_compile_s` and `time_run_s` in `stats`.
 
     **Returns:** a `Solution`.
@@ -248,7 +252,7 @@ def solve(
     _check_kept(equation, mu, conserve)
     field, solver, saveat, conservation = _assemble(
         equation, net, phi0, mu, solver, saveat, samples, lstsq, conserve, conserve_method,
-        conserve_points)
+        conserve_points, sparse_updates)
     args = (field, solver, jnp.asarray(t0, float), jnp.asarray(t1, float),
             None if dt0 is None else jnp.asarray(dt0, float), phi0, jnp.asarray(mu, float),
             saveat, stepsize_controller, max_steps, throw, progress_meter)
@@ -333,6 +337,7 @@ def solve_batch(
     conserve: Sequence[str | AbstractInvariant] = (),
     conserve_method: str = "both",
     conserve_points: int | None = None,
+    sparse_updates: SparseUpdates | None = None,
     timed: bool = False,
 ) -> Solution:
     """`solve` for a batch of parameters at once: `mu` of shape `(B,)`, `phi0` of shape
@@ -377,7 +382,7 @@ def solve_batch(
     if not isinstance(samples, AbstractSampler) and not isinstance(samples, int | np.integer):
         samples = sample_points(equation, samples)
     setup = _BatchSetup(equation, solver, saveat, samples, lstsq, tuple(conserve),
-                        conserve_method, conserve_points)
+                        conserve_method, conserve_points, sparse_updates)
     args = (setup, net, jnp.asarray(t0, float), jnp.asarray(t1, float),
             None if dt0 is None else jnp.asarray(dt0, float), phi0, mu, stepsize_controller,
             max_steps, throw)
@@ -412,6 +417,7 @@ class _BatchSetup(eqx.Module):
     conserve: tuple
     conserve_method: str = eqx.field(static=True)
     conserve_points: int | None = eqx.field(static=True)
+    sparse: SparseUpdates | None = None
 
 
 @eqx.filter_jit
@@ -419,7 +425,8 @@ def _solve_batch(setup, net, t0, t1, dt0, phi0, mu, controller, max_steps, throw
     def one(phi0, mu):
         field, solver, saveat, _ = _assemble(
             setup.equation, net, phi0, mu, setup.solver, setup.saveat, setup.samples,
-            setup.lstsq, setup.conserve, setup.conserve_method, setup.conserve_points)
+            setup.lstsq, setup.conserve, setup.conserve_method, setup.conserve_points,
+            setup.sparse)
         sol = dfx.diffeqsolve(dfx.ODETerm(field), solver, t0, t1, dt0, phi0, mu,
                               saveat=saveat, stepsize_controller=controller,
                               max_steps=max_steps, throw=throw)
@@ -439,7 +446,7 @@ def _check_kept(equation, mu, conserve) -> None:
 
 
 def _assemble(equation, net, phi0, mu, solver, saveat, samples, lstsq, conserve,
-              conserve_method, conserve_points):
+              conserve_method, conserve_points, sparse=None):
     """The Galerkin field, the (wrapped) solver, the saving function and the conservation
     set-up for one solve; traceable in `phi0` and `mu` (so that `solve_batch` can vmap it)."""
     conservation = _conservation(equation, net, phi0, mu, samples, conserve, conserve_method,
@@ -459,8 +466,13 @@ def _assemble(equation, net, phi0, mu, solver, saveat, samples, lstsq, conserve,
         field = GalerkinField(equation, net, sample_points(equation, samples), lstsq,
                               constraint)
         diag = field
-    if sampler is not None or projection is not None:
-        solver = GalerkinSolver(solver, sampler, projection)
+    if sparse is not None:
+        if not isinstance(sparse, SparseUpdates):
+            raise TypeError(f"sparse_updates must be a SparseUpdates, got {sparse!r}")
+        field = eqx.tree_at(lambda f: f.active, field, sparse(phi0.shape[0], jnp.array(0)),
+                            is_leaf=lambda x: x is None)
+    if sampler is not None or projection is not None or sparse is not None:
+        solver = GalerkinSolver(solver, sampler, projection, sparse)
     subs = saveat.subs
     if not isinstance(subs, dfx.SubSaveAt) or subs.fn is not _DEFAULT_SAVE_FN:
         raise ValueError("saveat must be a single diffrax.SaveAt without fn")

@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._galerkin import GalerkinField
+from ._galerkin import GalerkinField, SparseUpdates
 from ._sampling import AbstractSampler
 
 
@@ -23,11 +23,15 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
 
     With a `projection` (a `Conservation` with `project=True`), every step's result is moved
     back onto `{I_k(phi) = targets_k}` before the controller accepts it and the next step
-    starts from it: the invariants are then held to round-off at every step."""
+    starts from it: the invariants are then held to round-off at every step.
+
+    With `sparse` (`SparseUpdates`), a new random subset of online weights is drawn at the
+    start of every step, and only those move during it."""
 
     solver: dfx.AbstractSolver
     sampler: AbstractSampler | None = None
     projection: eqx.Module | None = None  # a `Conservation` with `project=True`
+    sparse: SparseUpdates | None = None
 
     @property
     def term_structure(self):
@@ -56,6 +60,12 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
             pts = self.sampler(field.equation, field.net, y0, count)
             terms = jax.tree.map(
                 lambda x: eqx.tree_at(lambda f: f.samples, x, pts) if _is_field(x) else x,
+                terms, is_leaf=_is_field)
+            made_jump = True
+        if self.sparse is not None:
+            active = self.sparse(y0.shape[0], count)
+            terms = jax.tree.map(
+                lambda x: eqx.tree_at(lambda f: f.active, x, active) if _is_field(x) else x,
                 terms, is_leaf=_is_field)
             made_jump = True
         y1, y_error, dense_info, inner, result = self.solver.step(
