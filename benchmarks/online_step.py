@@ -1,0 +1,105 @@
+"""Cost of one right-hand side of the Galerkin dynamics against the Jacobian alone.
+
+    python benchmarks/online_step.py [PDE ...] [--out benchmarks/results]
+
+For each shipped model (default: all with shipped weights) at its default parameter and its
+default Galerkin samples: the median wall time (compiled, many repeats) of
+- the network at the samples (one forward pass),
+- the Jacobian `J = du/dphi` alone (forward mode over the online weights),
+- the right-hand side `F(u)` alone (value, gradient and Hessian diagonal in one batched
+  forward-over-forward pass),
+- one full right-hand side of the ODE for `phi`: `J`, `F` and the least-squares solve,
+and the ratio of the last to the Jacobian.
+"""
+
+import argparse
+import statistics
+import time
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import equinox as eqx  # noqa: E402
+import jax.random as jr  # noqa: E402
+import numpy as np  # noqa: E402
+from _results import save_table  # noqa: E402
+
+import neural_galerkin as ng  # noqa: E402
+import pdes  # noqa: E402
+from neural_galerkin._network import set_phi  # noqa: E402
+from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
+
+
+def median_time(fn, *args, repeats=200):
+    jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+@eqx.filter_jit
+def forward(field, phi):
+    return jax.vmap(set_phi(field.net, phi))(field.samples)
+
+
+@eqx.filter_jit
+def jacobian(field, phi):
+    return jax.vmap(jax.jacfwd(lambda p, x: set_phi(field.net, p)(x)), (None, 0))(
+        phi, field.samples)
+
+
+@eqx.filter_jit
+def rhs_only(field, phi, mu):
+    net = set_phi(field.net, phi)
+    return jax.vmap(lambda x: field.equation.rhs(net, x, mu))(field.samples)
+
+
+@eqx.filter_jit
+def full(field, phi, mu):
+    return field(0.0, phi, mu)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("pdes", nargs="*")
+    p.add_argument("--out", default="benchmarks/results")
+    args = p.parse_args()
+    keys = args.pdes or sorted(k for k in RECIPES if shipped_weights(k).is_dir())
+    rows = []
+    for key in keys:
+        eq = pdes.get(key)
+        model = ng.load_model(shipped_weights(key))
+        mu = RECIPES[key].default_mu
+        d = eq.ndim
+        if d <= 3:
+            samples = ng.sample_points(eq, {1: 512, 2: 64, 3: 16}[d])
+        else:
+            samples = np.asarray(eq.lower) + np.asarray(eq.lengths) * np.asarray(
+                jr.uniform(jr.PRNGKey(0), (2048, d)))
+        field = ng.GalerkinField(eq, model.net, samples, ng.LeastSquares())
+        phi = model.phi(0.5 * sum(model.t_range), mu)
+        r = {"pde": key, "samples": int(field.samples.shape[0]), "p": int(phi.shape[0]),
+             "forward_ms": 1e3 * median_time(forward, field, phi),
+             "jacobian_ms": 1e3 * median_time(jacobian, field, phi),
+             "F_ms": 1e3 * median_time(rhs_only, field, phi, mu),
+             "rhs_ms": 1e3 * median_time(full, field, phi, mu)}
+        r["ratio"] = r["rhs_ms"] / r["jacobian_ms"]
+        rows.append(r)
+        print(r, flush=True)
+    lines = [f"One right-hand side of the Galerkin ODE against the Jacobian alone (median wall "
+             f"time, compiled; {jax.devices()[0].platform}, {jax.device_count()} device)", "",
+             "| pde | samples | online weights | forward [ms] | J [ms] | F [ms] | "
+             "full RHS (J, F, lstsq) [ms] | RHS / J |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['pde']} | {r['samples']} | {r['p']} | {r['forward_ms']:.3f} | "
+                     f"{r['jacobian_ms']:.3f} | {r['F_ms']:.3f} | {r['rhs_ms']:.3f} | "
+                     f"{r['ratio']:.2f} |")
+    save_table(args.out, "online_step", lines, rows)
+
+
+if __name__ == "__main__":
+    main()
