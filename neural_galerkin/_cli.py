@@ -160,7 +160,10 @@ def _solve(args) -> int:
                 f"t={s['ts'][j]:.3g}: {s['errors_over_time'][j]:.2e}"
                 for j in np.linspace(0, len(s["ts"]) - 1, 5).round().astype(int))),
             ("mass drift (reduced)", f"{s['mass_drift']:.3e}"),
-            ("mass drift (FD reference)", f"{s['mass_drift_reference']:.3e}")]
+            (f"mass drift ({reference} reference)", f"{s['mass_drift_reference']:.3e}")]
+    if eq.ndim > 3 and reference == "exact":
+        rows[-2:] = [(f"{k} (Monte Carlo on {s['n_ref']} random points)", v)
+                     for k, v in rows[-2:]]
     rows += [(f"{name} drift (conserved, {args.conserve_method})", f"{s[f'{name}_drift']:.3e}")
              for name in conserve]
     if "max_residual" in s:

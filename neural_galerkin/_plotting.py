@@ -49,7 +49,8 @@ def _plot_2d(report, path, plt):
     x, ts, u, ref = (np.asarray(report[k]) for k in ("x", "ts", "u", "u_ref"))
     fig, axes = plt.subplots(3, 4, figsize=(19, 12), constrained_layout=True)
     d0, d1 = x[1, 0, 0] - x[0, 0, 0], x[0, 1, 1] - x[0, 0, 1]  # periodic cells: show the box
-    extent = (x[0, 0, 1], x[0, -1, 1] + d1, x[0, 0, 0], x[-1, 0, 0] + d0)
+    # x_1 across, x_2 up (images are indexed [x_1, x_2]: transposed for imshow)
+    extent = (x[0, 0, 0], x[-1, 0, 0] + d0, x[0, 0, 1], x[0, -1, 1] + d1)
     lo, hi = min(u.min(), ref.min()), max(u.max(), ref.max())
     mode = report["mode"].upper()
     for col, j in enumerate((0, len(ts) // 2, len(ts) - 1)):
@@ -58,9 +59,9 @@ def _plot_2d(report, path, plt):
                 (ref[j], f"reference, t={ts[j]:.2f}", "viridis", dict(vmin=lo, vmax=hi)),
                 (np.abs(u[j] - ref[j]), f"|error|, t={ts[j]:.2f} (rel. "
                  f"{report['errors_over_time'][j]:.1e})", "magma", {}))):
-            im = axes[row, col].imshow(img, origin="lower", extent=extent, aspect="auto",
+            im = axes[row, col].imshow(img.T, origin="lower", extent=extent, aspect="auto",
                                        cmap=cmap, **kw)
-            axes[row, col].set(xlabel="x_2", ylabel="x_1", title=title)
+            axes[row, col].set(xlabel="x_1", ylabel="x_2", title=title)
             fig.colorbar(im, ax=axes[row, col])
     _curves(report, axes[0, 3], axes[1, 3])
     axes[2, 3].axis("off")
