@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except eqx.EquinoxRuntimeError as e:  # diffrax's failures under jit (max_steps, dt)
-        print(f"error: the time integration failed: {e}", file=sys.stderr)
+        print(f"error: the time integration failed: {e}\nIf the equation-driven solve hit its "
+              "step limit, the reduced solution has most likely left what the network can "
+              "represent (the Galerkin residual grows): compare --mode d, or retrain.",
+              file=sys.stderr)
         return 3
 
 

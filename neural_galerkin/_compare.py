@@ -4,6 +4,7 @@ import time
 from typing import Any
 
 import diffrax as dfx
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -73,6 +74,7 @@ def compare(
     conserve: tuple = (),
     conserve_method: str = "both",
     conserve_points: int | None = None,
+    max_steps: int = 10_000,
 ) -> dict[str, Any]:
     """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the FD
     reference on `n_ref` points per direction, and compare them at `n_times` equally spaced
@@ -95,7 +97,9 @@ def compare(
     quadrature on the reference grid at every step would cost more than the solve), and
     `<name>_drift` reports each one's drift on that quadrature. With an exact reference at
     random points (d >= 4), `mass_drift` is a Monte Carlo estimate on those points: the
-    reference's own value shows its error level.
+    reference's own value shows its error level. `max_steps` caps the EQ solve: a reduced
+    solution that leaves what the network can represent becomes stiff and crawls, and is
+    better stopped with an error than left running for an hour.
     """
     if mode not in ("eq", "d"):
         raise ValueError(f"mode must be 'eq' or 'd', got {mode!r}")
@@ -110,7 +114,7 @@ def compare(
         raise ValueError(f"reference must be 'fd' or 'exact', got {reference!r}")
     d = equation.ndim
     if n_ref is None:
-        n_ref = {1: 2048, 2: 256, 3: 48}.get(d, 4096)
+        n_ref = equation.reference_points or {1: 2048, 2: 256, 3: 48}.get(d, 4096)
     if samples is None:
         samples = {1: 512, 2: 64, 3: 16}.get(d)
         if samples is None:
@@ -131,8 +135,12 @@ def compare(
         num_steps_ref = 0
     else:
         u0_ref = equation.initial_values(n_ref, mu)
-        ref, compile_ref, time_ref = _timed(
-            lambda: _fd(equation, mu, n_ref, ts, u0_ref))
+        try:
+            ref, compile_ref, time_ref = _timed(lambda: _fd(equation, mu, n_ref, ts, u0_ref))
+        except eqx.EquinoxRuntimeError as e:
+            raise ValueError(
+                f"the FD reference on {n_ref} points per direction did not finish ({e}); use "
+                "a coarser reference (n_ref, --n-ref)") from None
         x, us_ref, num_steps_ref = ref.x, ref.us, int(ref.num_steps)
         cell = equation.cell_volume(n_ref)
     out: dict[str, Any] = {"pde": equation.name, "mu": mu, "mode": mode, "t1": float(t1)}
@@ -144,6 +152,7 @@ def compare(
                     saveat=dfx.SaveAt(ts=ts),
                     stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
                     progress_meter=progress_meter, timed=True, conserve=conserve,
+                    max_steps=max_steps,
                     conserve_method=conserve_method,
                     conserve_points=conserve_points if conserve_points is not None else
                     n_ref if d == 1 else None)

@@ -43,6 +43,7 @@ class KdV(AbstractEquation):
     upper: tuple[float, ...] = (40.0,)
     mu_range: tuple[float, float] = (1.5, 2.0)
     t1: float = 8.0
+    reference_points = 1024  # 2048 would need ~1.1e6 explicit steps (u_xxx: dt ~ dx^3)
     k2: float = 1.0
     centres: tuple[float, float] = (-5.0, 3.0)
 
