@@ -245,10 +245,7 @@ def solve(
     phi0 = jnp.asarray(phi0, dtype=jnp.zeros(()).dtype)
     if phi0.shape != (p,):
         raise ValueError(f"phi0 has shape {phi0.shape}, the model has {p} online weights")
-    if not bool(jnp.all(jnp.isfinite(phi0))):
-        raise ValueError("phi0 contains NaN or inf; refit the initial condition")
-    if not float(t1) > float(t0):
-        raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
+    _check_start(phi0, t0, t1)
     _check_kept(equation, mu, conserve)
     field, solver, saveat, conservation = _assemble(
         equation, net, phi0, mu, solver, saveat, samples, lstsq, conserve, conserve_method,
@@ -256,17 +253,7 @@ def solve(
     args = (field, solver, jnp.asarray(t0, float), jnp.asarray(t1, float),
             None if dt0 is None else jnp.asarray(dt0, float), phi0, jnp.asarray(mu, float),
             saveat, stepsize_controller, max_steps, throw, progress_meter)
-    stats: dict[str, Any] = {}
-    if timed:
-        start = time.perf_counter()
-        compiled = _solve.lower(*args).compile()
-        stats["time_compile_s"] = time.perf_counter() - start
-        start = time.perf_counter()
-        sol = compiled(*args)
-        jax.block_until_ready(sol.ys)
-        stats["time_run_s"] = time.perf_counter() - start
-    else:
-        sol = _solve(*args)
+    sol, stats = _run(_solve, args, timed)
     phis, residuals, invariants = sol.ys
     finite = np.asarray(jnp.all(jnp.isfinite(phis), axis=1))
     if throw and not finite.all():
@@ -366,10 +353,7 @@ def solve_batch(
     if phi0.shape != (mu.shape[0], p):
         raise ValueError(f"phi0 has shape {phi0.shape}, expected (len(mu), p) = "
                          f"{(mu.shape[0], p)}")
-    if not bool(jnp.all(jnp.isfinite(phi0))):
-        raise ValueError("phi0 contains NaN or inf; refit the initial conditions")
-    if not float(t1) > float(t0):
-        raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
+    _check_start(phi0, t0, t1)
     if devices is not None:
         devices = list(devices)
         if mu.shape[0] % len(devices):
@@ -386,17 +370,7 @@ def solve_batch(
     args = (setup, net, jnp.asarray(t0, float), jnp.asarray(t1, float),
             None if dt0 is None else jnp.asarray(dt0, float), phi0, mu, stepsize_controller,
             max_steps, throw)
-    stats: dict[str, Any] = {}
-    if timed:
-        start = time.perf_counter()
-        compiled = _solve_batch.lower(*args).compile()
-        stats["time_compile_s"] = time.perf_counter() - start
-        start = time.perf_counter()
-        ts, (phis, residuals, invariants), dstats, result = compiled(*args)
-        jax.block_until_ready(phis)
-        stats["time_run_s"] = time.perf_counter() - start
-    else:
-        ts, (phis, residuals, invariants), dstats, result = _solve_batch(*args)
+    (ts, (phis, residuals, invariants), dstats, result), stats = _run(_solve_batch, args, timed)
     if throw and not bool(jnp.all(jnp.isfinite(phis))):
         raise FloatingPointError("the batched equation-driven solve produced NaN or inf; see "
                                  "solve's message for what to change")
@@ -406,6 +380,26 @@ def solve_batch(
     inv = {name: invariants[..., k] for k, name in enumerate(names)}
     return Solution(ts=ts[0], phis=phis, net=net, residuals=residuals, stats=stats,
                     result=result, mode="eq", invariants=inv)
+
+
+def _check_start(phi0, t0, t1) -> None:
+    if not bool(jnp.all(jnp.isfinite(phi0))):
+        raise ValueError("phi0 contains NaN or inf; refit the initial condition")
+    if not float(t1) > float(t0):
+        raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
+
+
+def _run(fn, args, timed: bool):
+    """`fn(*args)`; with `timed`, compiled ahead of time and both phases timed."""
+    if not timed:
+        return fn(*args), {}
+    start = time.perf_counter()
+    compiled = fn.lower(*args).compile()
+    stats = {"time_compile_s": time.perf_counter() - start}
+    start = time.perf_counter()
+    out = jax.block_until_ready(compiled(*args))
+    stats["time_run_s"] = time.perf_counter() - start
+    return out, stats
 
 
 class _BatchSetup(eqx.Module):
