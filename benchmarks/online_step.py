@@ -22,7 +22,6 @@ jax.config.update("jax_enable_x64", True)
 
 import equinox as eqx  # noqa: E402
 import jax.random as jr  # noqa: E402
-import numpy as np  # noqa: E402
 from _results import save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
@@ -78,8 +77,7 @@ def main():
         if d <= 3:
             samples = ng.sample_points(eq, {1: 512, 2: 64, 3: 16}[d])
         else:
-            samples = np.asarray(eq.lower) + np.asarray(eq.lengths) * np.asarray(
-                jr.uniform(jr.PRNGKey(0), (2048, d)))
+            samples = eq.random_points(2048, jr.PRNGKey(0))
         field = ng.GalerkinField(eq, model.net, samples, ng.LeastSquares())
         phi = model.phi(0.5 * sum(model.t_range), mu)
         r = {"pde": key, "samples": int(field.samples.shape[0]), "p": int(phi.shape[0]),

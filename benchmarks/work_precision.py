@@ -66,8 +66,7 @@ def main():
     first = None
     settings = EQ_SETTINGS.get(d)
     if settings is None:
-        pts = {n: np.asarray(eq.lower) + np.asarray(eq.lengths) * np.asarray(
-            jax.random.uniform(jax.random.PRNGKey(0), (n, d))) for n, _ in HIGH_D_SAMPLES}
+        pts = {n: eq.random_points(n, jax.random.PRNGKey(0)) for n, _ in HIGH_D_SAMPLES}
         settings = [(pts[n], rtol, f"{n} random points") for n, rtol in HIGH_D_SAMPLES]
     else:
         settings = [(s, rtol, f"{s}^{d} points" if d > 1 else f"{s} points")

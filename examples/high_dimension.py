@@ -76,7 +76,7 @@ def main():
 
     # Galerkin samples: uniformly random points (a grid of samples^(1/d) per direction would
     # be too coarse); the exact reference at n_ref other random points
-    pts = eq.lower + np.asarray(jr.uniform(jr.PRNGKey(2), (samples, args.dim)))
+    pts = eq.random_points(samples, jr.PRNGKey(2))
     kw = dict(reference="exact", n_ref=n_ref, n_times=11, t1=t1)
     eq_run = ng.compare(eq, model, args.mu, mode="eq", samples=pts, **kw)
     d_run = ng.compare(eq, model, args.mu, mode="d", **kw)

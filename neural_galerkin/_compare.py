@@ -118,7 +118,7 @@ def compare(
     if samples is None:
         samples = {1: 512, 2: 64, 3: 16}.get(d)
         if samples is None:
-            samples = _random_points(equation, 2048, jax.random.PRNGKey(0))
+            samples = equation.random_points(2048, jax.random.PRNGKey(0))
     ts = jnp.linspace(t0, t1, n_times)
     if reference == "exact":
         if not hasattr(equation, "exact"):
@@ -126,7 +126,7 @@ def compare(
         if d <= 3:
             x, cell = equation.grid(n_ref), equation.cell_volume(n_ref)
         else:
-            x = _random_points(equation, n_ref, jax.random.PRNGKey(1))
+            x = equation.random_points(n_ref, jax.random.PRNGKey(1))
             cell = float(np.prod(equation.lengths)) / n_ref
         exact = jax.jit(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (None, 0, None)))
         flat = x.reshape(-1, d)
@@ -183,11 +183,6 @@ def compare(
         x=np.asarray(x), u=u, u_ref=us_ref, solution=sol,
     )
     return out
-
-
-def _random_points(equation, n: int, key) -> jax.Array:
-    lo, ln = jnp.asarray(equation.lower), jnp.asarray(equation.lengths)
-    return lo + ln * jax.random.uniform(key, (n, equation.ndim))
 
 
 def _fd(equation, mu, n, ts, u0):

@@ -56,10 +56,7 @@ class RandomSampler(AbstractSampler):
     dynamic: ClassVar[bool] = True
 
     def __call__(self, equation, net, phi, step):
-        lower = jnp.asarray(equation.lower)
-        lengths = jnp.asarray(equation.lengths)
-        z = jr.uniform(jr.fold_in(self.key, step), (self.n, equation.ndim), lower.dtype)
-        return lower[None] + lengths[None] * z
+        return equation.random_points(self.n, jr.fold_in(self.key, step))
 
 
 class SteepSampler(AbstractSampler):

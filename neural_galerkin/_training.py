@@ -96,8 +96,7 @@ def trajectories_from_exact(equation, mus, ts, n_points: int, *, key) -> PointTr
     the box (the same points at every `(mu, t)`)."""
     if not hasattr(equation, "exact"):
         raise ValueError(f"{equation.name} has no exact solution; use trajectories_from_fd")
-    lo, ln = np.asarray(equation.lower), np.asarray(equation.lengths)
-    pts = lo + ln * np.asarray(jr.uniform(key, (n_points, equation.ndim)))
+    pts = np.asarray(equation.random_points(n_points, key))
     ts = np.asarray(ts, dtype=float)
     mus = np.asarray(mus, dtype=float)
     f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (None, 0, None)),

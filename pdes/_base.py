@@ -92,6 +92,12 @@ class AbstractEquation(eqx.Module):
             vol *= length / m
         return vol
 
+    def random_points(self, n: int, key) -> Float[Array, "n d"]:
+        """`n` points drawn uniformly at random in the box `[lower, upper)`."""
+        lower = jnp.asarray(self.lower)
+        z = jax.random.uniform(key, (n, self.ndim), lower.dtype)
+        return lower[None] + jnp.asarray(self.lengths)[None] * z
+
     def initial_values(self, n: int | tuple[int, ...], mu: ArrayLike) -> Float[Array, "*grid"]:
         """The default initial condition sampled on `grid(n)`."""
         x = self.grid(n)
