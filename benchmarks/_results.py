@@ -3,6 +3,8 @@
 import json
 import pathlib
 
+import numpy as np
+
 
 def save_table(out: str, name: str, lines: list[str], rows=None) -> None:
     """Print the table `lines` and write it to `out/name.md` (and `rows` to `out/name.json`)."""
@@ -13,3 +15,22 @@ def save_table(out: str, name: str, lines: list[str], rows=None) -> None:
     (folder / f"{name}.md").write_text(table + "\n")
     if rows is not None:
         (folder / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def fd_time_at(error, fd_rows):
+    """The FD time at `error`: log-log interpolation between the two grids of the ladder that
+    bracket it; `(time, "<")` / `(time, ">")` when `error` lies above the coarsest grid's error
+    (FD is at most that time) or below the finest one's (FD needs at least that time)."""
+    fd = sorted(fd_rows, key=lambda r: r["time_s"])
+    errs = np.array([r["error"] for r in fd])
+    times = np.array([r["time_s"] for r in fd])
+    if error >= errs[0]:
+        return times[0], "<"
+    if error < errs.min():
+        return times[int(np.argmin(errs))], ">"
+    for (e0, t0), (e1, t1) in zip(zip(errs, times), zip(errs[1:], times[1:])):
+        if e1 <= error <= e0:
+            w = np.log(error / e0) / np.log(e1 / e0)
+            return float(np.exp(np.log(t0) + w * (np.log(t1) - np.log(t0)))), ""
+    i = int(np.argmax(errs <= error))  # a non-monotone ladder: the cheapest grid that reaches it
+    return times[i], "<"

@@ -22,7 +22,7 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from _results import save_table  # noqa: E402
+from _results import fd_time_at, save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
@@ -89,17 +89,35 @@ def main():
         for n in LADDERS[d]:
             rows.append(fd_row(eq, mu, n, ts, first["u_ref"], n_ref))
             print(rows[-1], flush=True)
+    fd_rows = [r for r in rows if r["method"] == "FD"]
+    for r in rows:
+        if r["method"] != "FD" and fd_rows:
+            t, bound = fd_time_at(r["error"], fd_rows)
+            r["fd_time_at_error_s"], r["fd_bound"] = float(t), bound
+            r["ratio"] = r["time_s"] / t
     machine = (f"{platform.processor() or platform.machine()}, {jax.device_count()} "
                f"{jax.devices()[0].platform} device(s)")
     lines = [f"{key}, mu={mu:g}, t in [0, {first['t1']:g}]; reference: {reference} "
              f"({n_ref} points{' per direction' if d <= 3 else ''}; its time "
              f"{ref_time:.3f} s); {machine}", "",
-             "| method | setting | error | time [s] (no compile) | compile [s] | steps |",
-             "|---|---|---|---|---|---|"]
+             "| method | setting | error | time [s] (no compile) | compile [s] | steps | "
+             "FD time at this error [s] | time / FD time |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         c = "-" if r["compile_s"] is None else f"{r['compile_s']:.2f}"
+        if "ratio" in r:
+            b = {"<": "at most ", ">": "at least ", "": ""}[r["fd_bound"]]
+            inv = {"<": "at least ", ">": "at most ", "": ""}[r["fd_bound"]]
+            fd_cols = f"{b}{r['fd_time_at_error_s']:.4f} | {inv}{r['ratio']:.3g}"
+        else:
+            fd_cols = "- | -"
         lines.append(f"| {r['method']} | {r['setting']} | {r['error']:.2e} | "
-                     f"{r['time_s']:.4f} | {c} | {r['steps']} |")
+                     f"{r['time_s']:.4f} | {c} | {r['steps']} | {fd_cols} |")
+    if fd_rows:
+        lines += ["", "FD time at an error: log-log interpolation between the two grids of "
+                  "the ladder that bracket it (\"at most\": FD's coarsest grid is already more "
+                  "accurate; \"at least\": finer than FD's finest grid). Targets (issue 6, for "
+                  "2D and d >= 3): EQ time <= 1/10 of it (ratio <= 0.1), D <= 1/1000."]
     save_table(args.out, f"{key}_work_precision", lines, rows)
     plot(rows, f"{key}, mu={mu:g}", f"{args.out}/{key}_work_precision.png")
 

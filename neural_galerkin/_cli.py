@@ -58,6 +58,13 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--exclude-mu", type=float, nargs="+", default=(),
                    help="with --data: parameters to hold out of training (for testing)")
     t.add_argument("--steps", type=int, default=None, help="optimiser steps")
+    t.add_argument("--learning-rate", type=float, default=None,
+                   help="peak learning rate of the schedule (default 3e-3)")
+    t.add_argument("--batch-points", type=int, default=None,
+                   help="grid points per snapshot in each step's batch (default 256)")
+    t.add_argument("--init", default=None,
+                   help="continue training from this weights folder (keeps its width, depth, "
+                   "rank; fresh optimiser and schedule)")
     t.add_argument("--seed", type=int, default=None, help="random seed")
     t.add_argument("--width", type=int, default=None)
     t.add_argument("--depth", type=int, default=None)
@@ -198,7 +205,7 @@ def _solve(args) -> int:
 def _pretrain(args) -> int:
     import jax.random as jr
 
-    from ._model import save_model
+    from ._model import load_model, save_model
     from ._recipes import RECIPES
     from ._training import (
         load_trajectories,
@@ -254,6 +261,17 @@ def _pretrain(args) -> int:
             _say(f"{name}: FD trajectories at mu = {', '.join(f'{m:g}' for m in rec.train_mus)}"
                  f" on {rec.n} points per direction ...")
             data = trajectories_from_fd(eq, rec.train_mus, rec.n, ts)
+    if args.init is not None:
+        if overrides:
+            raise ValueError(f"--init keeps the model's configuration; drop --"
+                             f"{' --'.join(sorted(overrides))}")
+        model_kw = {k: v for k, v in model_kw.items()
+                    if k in ("pde", "residual_weight", "residual_points")}
+        model_kw["init"] = load_model(args.init)
+        name = model_kw["init"].config.equation
+    for option in ("learning_rate", "batch_points"):
+        if getattr(args, option) is not None:
+            model_kw[option] = getattr(args, option)
     model, history = pretrain(data, equation=name, steps=steps, key=jr.PRNGKey(seed),
                               **model_kw)
     out = save_model(args.out, model)

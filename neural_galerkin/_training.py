@@ -171,6 +171,20 @@ def load_trajectories(path: str | pathlib.Path) -> Trajectories:
                         lengths=tuple(lengths))
 
 
+def _check_init(init, config, config_kwargs):
+    if config_kwargs:
+        raise ValueError(
+            f"pretrain(init=model) keeps the model's configuration; drop {sorted(config_kwargs)}")
+    have, want = init.config, config
+    for name in ("lower", "lengths", "t_range", "mu_range"):
+        a, b = np.asarray(getattr(have, name), float), np.asarray(getattr(want, name), float)
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-6, atol=1e-12):
+            raise ValueError(
+                f"pretrain(init=model): the model's {name} {a.tolist()} differs from the data's "
+                f"{b.tolist()}; continue only on data from the same problem")
+    return init
+
+
 def pretrain(
     data: Trajectories | PointTrajectories,
     *,
@@ -186,6 +200,7 @@ def pretrain(
     residual_weight: float = 0.0,
     residual_snapshots: int = 8,
     residual_points: int = 128,
+    init: CoLoRAModel | None = None,
     **config_kwargs,
 ) -> tuple[CoLoRAModel, dict]:
     """Train the offline weights `theta` of a CoLoRA network jointly with a hypernetwork
@@ -202,6 +217,11 @@ def pretrain(
     manifold's tangent `J dh/dt` to follow the equation, which is what the equation-driven
     solve needs. `u_t` in the scale is estimated from the data by finite differences in time.
 
+    **Continuing a run.** With `init`, training starts from that model's weights (theta and
+    the hypernetwork) instead of a fresh initialisation, with a fresh optimiser and learning
+    rate schedule; the model's configuration is kept and `config_kwargs` must be empty. Its
+    domain, time range and parameter range must match the data's.
+
     Extra keyword arguments go to `ModelConfig` (`width`, `depth`, `rank`, ...). The
     hypernetwork takes `mu` on a log scale when the training values are positive and span
     more than a factor of 5.
@@ -214,7 +234,11 @@ def pretrain(
                          t_range=(float(data.t[0]), float(data.t[-1])),
                          mu_range=(mu_lo, mu_hi), log_mu=log_mu, **config_kwargs)
     kmodel, kdata = jr.split(key)
-    model = make_model(config, key=kmodel)
+    if init is None:
+        model = make_model(config, key=kmodel)
+    else:
+        model = _check_init(init, config, config_kwargs)
+        config = model.config
     dtype = jnp.zeros(()).dtype
     u = jnp.asarray(data.u.reshape(data.u.shape[0] * data.u.shape[1], -1), dtype)
     pts = jnp.asarray(data.points.reshape(-1, data.ndim), dtype)

@@ -1,10 +1,11 @@
 import math
 
 import diffrax as dfx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d1, partial
+from ._base import AbstractEquation, PointFunction, d1
 
 
 class Vlasov(AbstractEquation):
@@ -69,7 +70,9 @@ class Vlasov(AbstractEquation):
         return mu * jnp.sin(x)
 
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        return -x[1] * partial(u, x, 0) - self.field(x[0], mu) * partial(u, x, 1)
+        # one directional derivative (v, E(x)) . grad f
+        direction = jnp.stack([x[1], self.field(x[0], mu)]).astype(x.dtype)
+        return -jax.jvp(u, (x,), (direction,))[1]
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         (x0, v0), (sx, sv) = self.centre, self.width

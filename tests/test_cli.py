@@ -89,3 +89,11 @@ def test_pretrain_from_data_with_holdout(tmp_path, capsys):
     model = ng.load_model(out)
     assert model.mu_range == (1.0, 3.0) and model.config.equation == "data"
     assert "trained 40 steps, data-only" in capsys.readouterr().out
+    more = tmp_path / "w2"
+    assert main(["pretrain", "--data", str(tmp_path / "d.npz"), "--out", str(more),
+                 "--steps", "20", "--exclude-mu", "2", "--init", str(out),
+                 "--learning-rate", "1e-4", "--batch-points", "8"]) == 0
+    assert ng.load_model(more).config == model.config
+    assert main(["pretrain", "--data", str(tmp_path / "d.npz"), "--out", str(more),
+                 "--init", str(out), "--width", "4"]) == 2
+    assert "--init keeps the model's configuration; drop --width" in capsys.readouterr().err

@@ -187,3 +187,24 @@ def test_residual_weight_needs_pde(tiny_data):
     with pytest.raises(ValueError, match="needs the pde"):
         pretrain(tiny_data, steps=10, key=jr.PRNGKey(0), residual_weight=0.1)
 
+
+
+def test_continue_training_from_a_model(tiny_burgers, tiny_data):
+    _, model, history = tiny_burgers
+    more, h2 = pretrain(tiny_data, steps=500, batch_snapshots=16, batch_points=128,
+                        learning_rate=3e-4, key=jr.PRNGKey(5), progress=False, log_every=100,
+                        init=model)
+    assert more.config == model.config
+    # it starts where the first run ended, far below a fresh network's first loss
+    assert h2["loss"][0] < 3 * history["loss"][-1]
+    assert h2["loss"][0] < 1e-2 * history["loss"][0]
+
+
+def test_continue_training_errors(tiny_burgers, tiny_data):
+    _, model, _ = tiny_burgers
+    with pytest.raises(ValueError, match="keeps the model's configuration"):
+        pretrain(tiny_data, steps=10, key=jr.PRNGKey(0), init=model, width=8)
+    shifted = Trajectories(u=tiny_data.u, mu=tiny_data.mu, t=tiny_data.t, x=tiny_data.x,
+                           lower=tiny_data.lower, lengths=tuple(2 * a for a in tiny_data.lengths))
+    with pytest.raises(ValueError, match="lengths"):
+        pretrain(shifted, steps=10, key=jr.PRNGKey(0), init=model)
