@@ -5,11 +5,12 @@
 
 For each test parameter of the PDE's recipe (or --mus): the data-driven (D) and
 equation-driven (EQ) space-time relative L2 errors against a fine FD reference (`--n-ref`
-points per direction; default 4096 in 1D, 256 in 2D), the EQ online wall time (compilation
-excluded), and the coarsest FD grid (n_ref/64 ... n_ref/2 points per direction, at least 16)
-whose own error against the same reference is at most the EQ error, with its wall time. The
-model is the shipped one, or --weights (as written by `neural-galerkin pretrain`). Prints a
-markdown table and writes it, with a JSON of the numbers, under --out.
+points per direction; default the equation's `reference_points`, else 4096 in 1D, 512 in
+2D), the EQ online wall time (compilation excluded), and the coarsest FD grid (n_ref/64 ...
+n_ref/2 points per direction, at least 16) whose own error against the same reference is at
+most the EQ error, with its wall time. The model is the shipped one, or --weights (as written
+by `neural-galerkin pretrain`). Prints a markdown table and writes it, with a JSON of the
+numbers, under --out.
 """
 
 import argparse
@@ -50,7 +51,8 @@ def main():
     args = p.parse_args()
     key = args.pde.lower()
     eq = pdes.get(key)
-    n_ref = args.n_ref or {1: 4096, 2: 256}.get(eq.ndim, 64)
+    n_ref = args.n_ref or getattr(eq, "reference_points", None) or {1: 4096, 2: 512}.get(
+        eq.ndim, 64)
     mus = args.mus or RECIPES[key].test_mus
     model = ng.load_model(args.weights or shipped_weights(key))
     rows = []

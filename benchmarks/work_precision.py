@@ -3,10 +3,12 @@
     python benchmarks/work_precision.py PDE [--weights DIR] [--mu MU] [--out benchmarks/results]
 
 At one held-out parameter (default: the recipe's default_mu): the FD reference on a fine grid
-(4096 points in 1D, 256^2 in 2D; for d >= 4 the exact solution at random points), then
+(the equation's `reference_points`, else 4096 points in 1D, 512^2 in 2D; for d >= 4 the
+exact solution at random points), then
 - FD on a ladder of grids (d <= 3),
 - EQ over several sample counts and time tolerances,
-- D (the hypernetwork),
+- D (the hypernetwork; its time is that of evaluating it on the grid of the FD solve that
+  reaches its error, at the same times, so that both produce the same output),
 each with its space-time relative L2 error against the reference, wall time excluding
 compilation, compilation time and steps. Writes `PDE_work_precision.md/.json` and a
 work-precision plot `PDE_work_precision.png` (error against online time) under --out.
@@ -29,7 +31,7 @@ import pdes  # noqa: E402
 from neural_galerkin._compare import relative_error  # noqa: E402
 from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
 
-LADDERS = {1: (128, 256, 512, 1024, 2048), 2: (32, 64, 128), 3: (12, 24, 48)}
+LADDERS = {1: (128, 256, 512, 1024, 2048), 2: (32, 64, 128, 256), 3: (12, 24, 48)}
 EQ_SETTINGS = {1: ((128, 1e-4), (128, 1e-6), (512, 1e-6), (512, 1e-8)),
                2: ((24, 1e-4), (32, 1e-6), (64, 1e-6)),
                3: ((8, 1e-4), (12, 1e-6), (16, 1e-6))}
@@ -44,8 +46,23 @@ def fd_row(eq, mu, n, ts, ref, n_ref):
     wall = time.perf_counter() - start
     step = n_ref // n
     sub = (slice(None),) + (slice(None, None, step),) * eq.ndim
-    return {"method": "FD", "setting": f"n={n}", "error": relative_error(us, ref[sub]),
+    return {"method": "FD", "setting": f"n={n}", "n": n, "error": relative_error(us, ref[sub]),
             "time_s": wall, "compile_s": None, "steps": int(sol.num_steps)}
+
+
+def d_time_on_grid(eq, model, mu, ts, n):
+    """Wall time of the D prediction evaluated on the uniform grid with `n` points per
+    direction at the times `ts` (the second of two calls: compilation excluded)."""
+    axes = [a + (b - a) * np.arange(n) / n for a, b in zip(eq.lower, eq.upper)]
+    x = jnp.asarray(np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, eq.ndim))
+
+    def run():
+        return np.asarray(ng.predict(model, ts, mu, equation=eq).evaluate(x))
+
+    run()
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
 
 
 def main():
@@ -61,7 +78,7 @@ def main():
     mu = args.mu if args.mu is not None else RECIPES[key].default_mu
     d = eq.ndim
     reference = "fd" if d <= 3 else "exact"
-    n_ref = {1: 4096, 2: 256, 3: 96}.get(d, 8192)
+    n_ref = getattr(eq, "reference_points", None) or {1: 4096, 2: 512, 3: 96}.get(d, 8192)
     rows = []
     first = None
     settings = EQ_SETTINGS.get(d)
@@ -86,10 +103,16 @@ def main():
     ref_time = first["time_reference_s"]
     if d <= 3:
         ts = jnp.asarray(first["ts"])
-        for n in LADDERS[d]:
+        for n in (n for n in LADDERS[d] if n < n_ref and n_ref % n == 0):
             rows.append(fd_row(eq, mu, n, ts, first["u_ref"], n_ref))
             print(rows[-1], flush=True)
     fd_rows = [r for r in rows if r["method"] == "FD"]
+    if fd_rows:  # D's output on the grid of the FD solve it is compared with, not the reference
+        d_row = next(r for r in rows if r["method"] == "D")
+        match = next((r for r in fd_rows if r["error"] <= d_row["error"]), fd_rows[-1])
+        n = match["n"]
+        d_row["time_s"] = d_time_on_grid(eq, model, mu, first["ts"], n)
+        d_row["setting"] = f"hypernetwork, on the n={n} grid"
     for r in rows:
         if r["method"] != "FD" and fd_rows:
             t, bound = fd_time_at(r["error"], fd_rows)

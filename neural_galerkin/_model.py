@@ -9,6 +9,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from ._network import CoLoRAMLP, HyperNetwork, PeriodicEmbedding, num_phi, set_phi
@@ -108,6 +109,13 @@ def save_model(path: str | pathlib.Path, model: CoLoRAModel) -> pathlib.Path:
     return path
 
 
+def _read_in_current_precision(f, like):
+    # weights saved in float32 load under x64 (and float64 ones without it): cast on reading
+    if eqx.is_inexact_array(like):
+        return jnp.asarray(np.load(f), dtype=like.dtype)
+    return eqx.default_deserialise_filter_spec(f, like)
+
+
 def load_model(path: str | pathlib.Path) -> CoLoRAModel:
     """Load a model saved by `save_model`.
 
@@ -129,7 +137,8 @@ def load_model(path: str | pathlib.Path) -> CoLoRAModel:
     dtype = jnp.zeros(()).dtype
     skeleton = make_model(config, key=jr.PRNGKey(0))
     try:
-        model = eqx.tree_deserialise_leaves(path / WEIGHTS_FILE, skeleton)
+        model = eqx.tree_deserialise_leaves(path / WEIGHTS_FILE, skeleton,
+                                            filter_spec=_read_in_current_precision)
     except Exception as e:  # numpy raises several types for truncated or foreign files
         raise ValueError(
             f"{path / WEIGHTS_FILE} does not match {CONFIG_FILE} or is corrupt "

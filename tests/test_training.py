@@ -1,6 +1,8 @@
 import json
 
 import diffrax as dfx
+import equinox as eqx
+import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
@@ -208,3 +210,15 @@ def test_continue_training_errors(tiny_burgers, tiny_data):
                            lower=tiny_data.lower, lengths=tuple(2 * a for a in tiny_data.lengths))
     with pytest.raises(ValueError, match="lengths"):
         pretrain(shifted, steps=10, key=jr.PRNGKey(0), init=model)
+
+
+def test_float32_weights_load_in_float64(tiny_burgers, tmp_path):
+    # a model trained without x64 (float32 weights on disk) loads in a float64 session
+    _, model, _ = tiny_burgers
+    single = jax.tree.map(lambda a: a.astype(jnp.float32) if eqx.is_inexact_array(a) else a,
+                          model)
+    ng.save_model(tmp_path / "w32", single)
+    loaded = ng.load_model(tmp_path / "w32")
+    leaves = jax.tree.leaves(eqx.filter(loaded, eqx.is_inexact_array))
+    assert all(a.dtype == jnp.float64 for a in leaves)
+    assert tree_allclose(loaded, single, rtol=0, atol=0)
