@@ -110,7 +110,8 @@ def main():
                      + f" | {bound[r['d_bound']]}{r['d_time_s'] / r['fd_time_at_d_error_s']:.3g} |")
     lines += ["", "FD time at an error: log-log interpolation between the FD grids that bracket "
               "it (\"at least\": FD's coarsest grid is already more accurate, so the ratio is a "
-              "lower bound). Targets (issue 6): EQ <= 0.1, D <= 0.001."]
+              "lower bound; \"at most\": more accurate than FD's finest grid against the data). "
+              "Targets (issue 6): EQ <= 0.1, D <= 0.001."]
     save_table(args.out, "burgers2d_eq", lines, rows)
 
 
