@@ -97,7 +97,7 @@ class GalerkinField(eqx.Module):
         """`J = du/dphi` at the sample points (n x p, or n x s for the `active` columns).
 
         All columns: reverse mode, one forward and one backward pass of the network per
-        sample whatever the number of online weights `p` (measured 1.5-3x faster than forward
+        sample whatever the number of online weights `p` (measured 1.6-4.2x faster than forward
         mode over `p` for every shipped model; `benchmarks/online_step.py`). Sparse updates:
         forward mode along the `s` active directions only, whose cost grows with `s`.
         """
