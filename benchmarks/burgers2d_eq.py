@@ -29,10 +29,7 @@ from burgers2d_data import fourier_resample  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
-
-
-def rel(u, ref):
-    return float(np.linalg.norm(np.asarray(u) - ref) / np.linalg.norm(ref))
+from neural_galerkin._compare import relative_error  # noqa: E402
 
 
 def main():
@@ -56,7 +53,7 @@ def main():
         i = int(np.argmin(np.abs(data.mu - mu)))
         ref = data.u[i]
         d = ng.predict(model, ts, data.mu[i], equation=eq)
-        d_err = rel(d.evaluate(grid), ref)  # compiles; the second call is timed
+        d_err = relative_error(d.evaluate(grid), ref)  # compiles; the second call is timed
         start = time.perf_counter()
         np.asarray(ng.predict(model, ts, data.mu[i], equation=eq).evaluate(grid))
         d_time = time.perf_counter() - start
@@ -68,7 +65,7 @@ def main():
                        saveat=dfx.SaveAt(ts=ts), timed=True,
                        stepsize_controller=dfx.PIDController(rtol=args.rtol,
                                                              atol=args.rtol * 1e-2))
-        eq_err = rel(sol.evaluate(grid), ref)
+        eq_err = relative_error(sol.evaluate(grid), ref)
         fd = []
         m = ref.shape[-1]
         for n in args.n:
@@ -79,9 +76,9 @@ def main():
             us = np.asarray(jax.block_until_ready(s.us))
             wall = time.perf_counter() - start
             if n >= m:
-                err = rel(us[:, :: n // m, :: n // m], ref)
+                err = relative_error(us[:, :: n // m, :: n // m], ref)
             else:
-                err = rel(us, ref[:, :: m // n, :: m // n])
+                err = relative_error(us, ref[:, :: m // n, :: m // n])
             fd.append({"n": n, "error": err, "time_s": wall})
         fd_eq, eq_bound = fd_time_at(eq_err, fd)
         fd_d, d_bound = fd_time_at(d_err, fd)

@@ -28,6 +28,7 @@ import numpy as np
 from _results import save_table
 
 import neural_galerkin as ng
+from neural_galerkin._compare import relative_error
 from neural_galerkin._training import Trajectories, load_trajectories, pretrain
 
 TEST_MUS = (0.00397, 0.00793)
@@ -37,8 +38,8 @@ def test_errors(model, data, test):
     pts = np.asarray(data.points, np.float32)
     errs = []
     for i in test:
-        u = np.asarray(ng.predict(model, data.t, float(data.mu[i])).evaluate(pts))
-        errs.append(float(np.linalg.norm(u - data.u[i]) / np.linalg.norm(data.u[i])))
+        u = ng.predict(model, data.t, float(data.mu[i])).evaluate(pts)
+        errs.append(relative_error(u, data.u[i]))
     return errs
 
 

@@ -53,8 +53,7 @@ def fd_row(eq, mu, n, ts, ref, n_ref):
 def d_time_on_grid(eq, model, mu, ts, n):
     """Wall time of the D prediction evaluated on the uniform grid with `n` points per
     direction at the times `ts` (the second of two calls: compilation excluded)."""
-    axes = [a + (b - a) * np.arange(n) / n for a, b in zip(eq.lower, eq.upper)]
-    x = jnp.asarray(np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, eq.ndim))
+    x = eq.grid(n).reshape(-1, eq.ndim)
 
     def run():
         return np.asarray(ng.predict(model, ts, mu, equation=eq).evaluate(x))
