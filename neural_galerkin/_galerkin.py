@@ -4,9 +4,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-import lineax as lx
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
+from ._linalg import one_by_one, svd_solve
 from ._network import CoLoRAMLP, set_phi
 
 
@@ -30,12 +30,22 @@ class LeastSquares(eqx.Module):
 
     rcond: float = 1e-10
     ridge: float = 0.0
+    one_by_one: bool = eqx.field(default=False, static=True)
+    """Under `jax.vmap`, solve the batch's problems one after another (`jax.lax.map`)
+    instead of in one batched LAPACK call. `solve_batch` sets it when it shards over several
+    CPU devices of one process, where batched LAPACK calls can deadlock (see
+    `_linalg.one_by_one`)."""
 
     def __check_init__(self):
         if not (self.rcond >= 0 and self.ridge >= 0):
             raise ValueError("rcond and ridge must be non-negative")
 
     def __call__(self, J: Float[Array, "n p"], F: Float[Array, " n"]) -> Float[Array, " p"]:
+        if self.one_by_one:
+            return one_by_one(self._solve)(J, F)
+        return self._solve(J, F)
+
+    def _solve(self, J, F):
         n, p = J.shape
         if n > 2 * p:
             # reduce the tall n x p problem to p x p first: with J = Q R (Householder),
@@ -49,10 +59,9 @@ class LeastSquares(eqx.Module):
             p = J.shape[1]
             J = jnp.concatenate([J, self.ridge * jnp.eye(p, dtype=J.dtype)])
             F = jnp.concatenate([F, jnp.zeros((p,), F.dtype)])
-        op = lx.MatrixLinearOperator(J)
-        # throw=False: non-finite input gives a non-finite phi_dot, which an adaptive
-        # controller rejects and `solve` reports with a message a person can act on
-        return lx.linear_solve(op, F, lx.SVD(rcond=self.rcond), throw=False).value
+        # non-finite input gives a non-finite phi_dot, which an adaptive controller rejects
+        # and `solve` reports with a message a person can act on
+        return svd_solve(J, F, self.rcond)
 
 
 class SparseUpdates(eqx.Module):

@@ -3,14 +3,15 @@ least-squares step and the projection after each accepted step."""
 
 import abc
 from collections.abc import Callable
+from functools import partial
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import lineax as lx
 import numpy as np
 from jaxtyping import Array, Float
 
+from ._linalg import one_by_one, svd_solve
 from ._network import CoLoRAMLP, set_phi
 
 
@@ -107,6 +108,8 @@ class Conservation(eqx.Module):
       Gauss-Newton (minimum-norm corrections `G^T (G G^T)^{-1} (targets - I(phi))`), which
       holds the invariants to round-off.
     - `targets`: the invariants' values at `phi0` (set by `solve`).
+    - `one_by_one`: the small SVDs one batch member at a time under `jax.vmap` (set with
+      `LeastSquares.one_by_one`, for several CPU devices; see `_linalg.one_by_one`).
     """
 
     invariants: tuple[AbstractInvariant, ...]
@@ -118,6 +121,7 @@ class Conservation(eqx.Module):
     targets: Float[Array, " k"] | None = None
     rcond: float = 1e-10
     newton_steps: int = eqx.field(default=4, static=True)
+    one_by_one: bool = eqx.field(default=False, static=True)
 
     def __check_init__(self):
         if not self.invariants:
@@ -154,7 +158,8 @@ class Conservation(eqx.Module):
         (under jit, through `eqx.error_if`) if `G` is rank deficient: the constraints are then
         degenerate (an invariant with zero gradient) or dependent on each other."""
         k, p = G.shape
-        _, s, vt = jnp.linalg.svd(G, full_matrices=True)
+        svd = partial(jnp.linalg.svd, full_matrices=True)
+        _, s, vt = (one_by_one(svd) if self.one_by_one else svd)(G)
         ok = s[-1] > 1e-12 * jnp.maximum(s[0], 1e-300)
         G = eqx.error_if(
             G, ~ok,
@@ -162,10 +167,14 @@ class Conservation(eqx.Module):
             "invariants are (nearly) zero or linearly dependent for this network, so they "
             "cannot be imposed together; keep fewer invariants, or use the projection only")
         r = jnp.zeros((k,), G.dtype) if self.rates is None else self.rates
-        v_p = lx.linear_solve(lx.MatrixLinearOperator(G), r, lx.SVD(), throw=False).value
+        v_p = self._solve(G, r, None)
         N = vt[k:].T  # (p, p - k)
         w = lstsq(J @ N, F - J @ v_p)
         return v_p + N @ w
+
+    def _solve(self, G, r, rcond):
+        solve = partial(svd_solve, rcond=rcond)
+        return (one_by_one(solve) if self.one_by_one else solve)(G, r)
 
     def project_phi(self, net, phi) -> Float[Array, " p"]:
         """Gauss-Newton (chord: one Jacobian, at most `newton_steps` corrections, stopping
@@ -177,7 +186,6 @@ class Conservation(eqx.Module):
         # one forward pass gives the invariants and, through k reverse passes, G
         vals, pullback = jax.vjp(lambda p: self.values(net, p), phi)
         G = jax.vmap(lambda e: pullback(e)[0])(jnp.eye(vals.shape[0], dtype=vals.dtype))
-        op = lx.MatrixLinearOperator(G)
         tol = 4 * jnp.finfo(phi.dtype).eps * jnp.abs(self.targets)
 
         def cond(carry):
@@ -186,7 +194,7 @@ class Conservation(eqx.Module):
 
         def body(carry):
             i, phi, res = carry
-            phi = phi + lx.linear_solve(op, res, lx.SVD(rcond=self.rcond), throw=False).value
+            phi = phi + self._solve(G, res, self.rcond)
             return i + 1, phi, self.targets - self.values(net, phi)
 
         _, phi, res = jax.lax.while_loop(cond, body, (0, phi, self.targets - vals))

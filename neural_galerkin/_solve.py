@@ -1,5 +1,6 @@
 """The online phase: fit `phi(0)`, integrate the Galerkin dynamics with diffrax, `Solution`."""
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -272,7 +273,8 @@ def solve(
                     result=sol.result, mode="eq", invariants=inv)
 
 
-def _conservation(equation, net, phi0, mu, samples, conserve, method, points):
+def _conservation(equation, net, phi0, mu, samples, conserve, method, points,
+                  one_by_one=False):
     if not conserve:
         return None
     if method not in ("constraint", "projection", "both"):
@@ -294,7 +296,8 @@ def _conservation(equation, net, phi0, mu, samples, conserve, method, points):
             points = max(round(total ** (1 / equation.ndim)), 1)
     grid = equation.grid(points).reshape(-1, equation.ndim)
     cons = Conservation(invariants, grid, equation.cell_volume(points),
-                        constrain=method != "projection", project=method != "constraint")
+                        constrain=method != "projection", project=method != "constraint",
+                        one_by_one=one_by_one)
     return eqx.tree_at(lambda c: c.targets, cons, cons.values(net, phi0),
                        is_leaf=lambda x: x is None)
 
@@ -333,7 +336,10 @@ def solve_batch(
     loop (each with its own adaptive step; the loop runs until the last one is done).
 
     `devices`: shard the batch over these devices (`jax.sharding`, one mesh axis over the
-    batch; `B` must be a multiple of their number). Across hosts, start every process with
+    batch; `B` must be a multiple of their number). Over several CPU devices of one process,
+    the least-squares and conservation linear algebra runs one batch member at a time
+    (`LeastSquares.one_by_one`: jaxlib's batched LAPACK kernels deadlock there for large
+    enough batches). Across hosts, start every process with
     `jax.distributed.initialize()` and pass `jax.devices()`: the same code then runs on a
     multi-host mesh.
 
@@ -359,6 +365,9 @@ def solve_batch(
         if mu.shape[0] % len(devices):
             raise ValueError(f"a batch of {mu.shape[0]} does not split evenly over "
                              f"{len(devices)} devices; pad the batch")
+        if len(devices) > 1 and any(d.platform == "cpu" for d in devices):
+            # batched LAPACK calls can deadlock across CPU devices of one process
+            lstsq = dataclasses.replace(lstsq, one_by_one=True)
         mesh = jax.sharding.Mesh(np.array(devices), ("batch",))
         spec = jax.sharding.PartitionSpec("batch")
         mu = jax.device_put(mu, jax.sharding.NamedSharding(mesh, spec))
@@ -444,7 +453,7 @@ def _assemble(equation, net, phi0, mu, solver, saveat, samples, lstsq, conserve,
     """The Galerkin field, the (wrapped) solver, the saving function and the conservation
     set-up for one solve; traceable in `phi0` and `mu` (so that `solve_batch` can vmap it)."""
     conservation = _conservation(equation, net, phi0, mu, samples, conserve, conserve_method,
-                                 conserve_points)
+                                 conserve_points, lstsq.one_by_one)
     constraint = conservation if conservation is not None and conservation.constrain else None
     projection = conservation if conservation is not None and conservation.project else None
     sampler = None

@@ -44,6 +44,20 @@ def test_least_squares_matches_numpy(getkey):
     assert np.allclose(v, np.linalg.solve(J.T @ J + r**2 * np.eye(6), J.T @ F), rtol=1e-10)
 
 
+def test_least_squares_one_by_one_equals_batched(getkey):
+    # the batch-member-at-a-time form used across CPU devices: same solutions, also with an
+    # unbatched argument and under two nested vmaps
+    J = jr.normal(getkey(), (3, 5, 40, 6))
+    F = jr.normal(getkey(), (40,))
+    batched = jax.vmap(jax.vmap(ng.LeastSquares(), (0, None)), (0, None))(J, F)
+    serial = jax.jit(jax.vmap(jax.vmap(ng.LeastSquares(one_by_one=True), (0, None)),
+                              (0, None)))(J, F)
+    assert serial.shape == (3, 5, 6)
+    assert np.allclose(serial, batched, rtol=1e-12, atol=1e-13)
+    assert "while" in jax.jit(jax.vmap(ng.LeastSquares(one_by_one=True))).lower(
+        J[0], jnp.broadcast_to(F, (5, 40))).as_text()
+
+
 def test_least_squares_rank_deficient_gives_min_norm(getkey):
     J = jr.normal(getkey(), (40, 3))
     J = jnp.concatenate([J, J[:, :1]], axis=1)  # duplicated column: rank 3 of 4
