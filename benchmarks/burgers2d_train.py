@@ -51,6 +51,11 @@ def main():
     p.add_argument("--init", required=True, help="the stage-0 weights (see above)")
     p.add_argument("--chunk-steps", type=int, default=25_000)
     p.add_argument("--rates", type=float, nargs="*", default=[1e-3, 7e-4, 5e-4, 3e-4, 2e-4, 1e-4])
+    p.add_argument("--batch-points", type=int, default=512,
+                   help="grid points per snapshot in each batch")
+    p.add_argument("--first-stage", type=int, default=1,
+                   help="number of the first stage run here (continuing from stage K-1's "
+                        "weights; it also picks the stage's random key)")
     p.add_argument("--results", default="benchmarks/results")
     args = p.parse_args()
     data = load_trajectories(args.data)
@@ -61,17 +66,19 @@ def main():
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model = ng.load_model(args.init)
-    rows = [{"stage": 0, "steps": None, "peak_lr": 3e-3, "time_s": None, "loss": None,
+    rows = [{"stage": args.first_stage - 1, "steps": None, "peak_lr": None, "time_s": None,
+             "loss": None,
              "test_errors": test_errors(model, data, test)}]
     print(json.dumps(rows[-1]), flush=True)
     total = 0.0
-    for k, rate in enumerate(args.rates, start=1):
+    for k, rate in enumerate(args.rates, start=args.first_stage):
         model, h = pretrain(tr, steps=args.chunk_steps, key=jr.PRNGKey(99 + k), progress=False,
                             log_every=2000, learning_rate=rate, batch_snapshots=32,
-                            batch_points=512, init=model)
+                            batch_points=args.batch_points, init=model)
         total += h["time_s"]
         ng.save_model(out / f"stage_{k}", model)
         rows.append({"stage": k, "steps": args.chunk_steps, "peak_lr": rate,
+                     "batch_points": args.batch_points,
                      "time_s": h["time_s"], "loss": float(np.mean(h["loss"][-3:]))})
         rows[-1]["test_errors"] = test_errors(model, data, test)
         rows[-1]["total_time_s"] = total
@@ -82,16 +89,17 @@ def main():
              f"{n_params} parameters ({n_net} in the CoLoRA network, {model.num_phi} online "
              "weights, the rest in the hypernetwork); stages 1-: `python "
              "benchmarks/burgers2d_train.py` (float32)", "",
-             "| stage | steps | peak learning rate | time [s] | training loss (last) | "
+             "| stage | steps x points | peak learning rate | time [s] | training loss (last) | "
              "test error 0.00397 | test error 0.00793 | mean |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         e = r.get("test_errors")
         errs = " | ".join(f"{v:.2e}" for v in e) + f" | {np.mean(e):.2e}"
-        steps = "stage 0 (`--init`)" if r["steps"] is None else r["steps"]
+        steps = "`--init`" if r["steps"] is None else f"{r['steps']} x {r['batch_points']}"
         time_s = "-" if r["time_s"] is None else f"{r['time_s']:.0f}"
         loss = "-" if r["loss"] is None else f"{r['loss']:.2e}"
-        lines.append(f"| {r['stage']} | {steps} | {r['peak_lr']:g} | {time_s} | {loss} | "
+        rate = "-" if r["peak_lr"] is None else f"{r['peak_lr']:g}"
+        lines.append(f"| {r['stage']} | {steps} | {rate} | {time_s} | {loss} | "
                      f"{errs} |")
     save_table(args.results, "burgers2d_train", lines, rows)
 
