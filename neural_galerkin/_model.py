@@ -134,7 +134,6 @@ def load_model(path: str | pathlib.Path) -> CoLoRAModel:
     except (ValueError, TypeError, KeyError) as e:
         raise ValueError(f"{path / CONFIG_FILE} is corrupt or from another version ({e}); "
                          f"{hint}") from None
-    dtype = jnp.zeros(()).dtype
     skeleton = make_model(config, key=jr.PRNGKey(0))
     try:
         model = eqx.tree_deserialise_leaves(path / WEIGHTS_FILE, skeleton,
@@ -144,7 +143,6 @@ def load_model(path: str | pathlib.Path) -> CoLoRAModel:
             f"{path / WEIGHTS_FILE} does not match {CONFIG_FILE} or is corrupt "
             f"({type(e).__name__}: {e}); {hint}"
         ) from None
-    model = jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, model)
     bad = [not bool(jnp.all(jnp.isfinite(a))) for a in jax.tree.leaves(eqx.filter(
         model, eqx.is_inexact_array))]
     if any(bad):
