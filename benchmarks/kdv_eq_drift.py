@@ -22,6 +22,7 @@ from _results import save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
+from neural_galerkin._compare import relative_error_over_time  # noqa: E402
 from neural_galerkin._galerkin import GalerkinField  # noqa: E402
 
 
@@ -35,10 +36,6 @@ def main():
     x = ng.sample_points(eq, 1024)
     exact = np.asarray(jax.vmap(lambda t: jax.vmap(lambda y: eq.exact(y, t, mu))(x))(ts))
 
-    def errors(u):
-        u = np.asarray(u)
-        return np.linalg.norm(u - exact, axis=-1) / np.linalg.norm(exact, axis=-1)
-
     d = ng.predict(model, ts, mu)
     field = GalerkinField(eq, d.net, ng.sample_points(eq, 512), ng.LeastSquares())
     residual = [float(field.residual(t, phi, mu)) for t, phi in zip(ts, d.phis)]
@@ -47,10 +44,10 @@ def main():
     for name, phi0 in (("fitted phi(0)", phi_fit), ("D's phi(0)", d.phis[0])):
         s = ng.solve(eq, model, 0.0, eq.t1, None, phi0, mu, samples=512,
                      saveat=dfx.SaveAt(ts=ts), max_steps=20_000)
-        eq_errors[name] = errors(s.evaluate(x))
+        eq_errors[name] = relative_error_over_time(s.evaluate(x), exact)
         summary[name] = {"max_residual": float(jnp.max(s.residuals)),
                          "steps": int(s.stats["num_steps"])}
-    d_err = errors(d.evaluate(x))
+    d_err = relative_error_over_time(d.evaluate(x), exact)
     rows = [{"t": float(t), "D_error": float(de), "residual_along_D": r,
              **{f"EQ_error ({k})": float(v[i]) for k, v in eq_errors.items()}}
             for i, (t, de, r) in enumerate(zip(ts, d_err, residual))]
