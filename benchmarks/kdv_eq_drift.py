@@ -1,12 +1,13 @@
 """Why KdV's equation-driven solve fails at the soliton collision while D follows it.
 
-    python benchmarks/kdv_eq_drift.py [--mu 1.55] [--out benchmarks/results]
+    python benchmarks/kdv_eq_drift.py [--mu 1.55] [--weights DIR] [--out benchmarks/results]
 
-Shipped KdV model, against the exact two-soliton solution at 1024 uniform points. Per time:
-the relative error of D (the hypernetwork's `phi(t)`), the Galerkin residual
-`||J v - F|| / ||F||` at D's `phi(t)` (512 uniform samples: how well the network's tangent
-space holds the PDE's `u_t` along D), and the relative error of EQ started from the fitted
-initial condition and from D's own `phi(0)`. Writes `kdv_eq_drift.md/.json` under `--out`.
+Shipped KdV model (or `--weights`, as written by `neural-galerkin pretrain`), against the exact
+two-soliton solution at 1024 uniform points. Per time: the relative error of D (the
+hypernetwork's `phi(t)`), the Galerkin residual `||J v - F|| / ||F||` at D's `phi(t)` (512
+uniform samples: how well the network's tangent space holds the PDE's `u_t` along D), and the
+relative error of EQ started from the fitted initial condition and from D's own `phi(0)`.
+Writes `kdv_eq_drift.md/.json` under `--out`.
 """
 
 import argparse
@@ -29,9 +30,11 @@ from neural_galerkin._galerkin import GalerkinField  # noqa: E402
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--mu", type=float, default=1.55)
+    p.add_argument("--weights", default=None)
     p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
-    eq, model, mu = pdes.get("kdv"), ng.load_pretrained("kdv"), args.mu
+    model = ng.load_pretrained("kdv") if args.weights is None else ng.load_model(args.weights)
+    eq, mu = pdes.get("kdv"), args.mu
     ts = jnp.linspace(0.0, eq.t1, 17)
     x = ng.sample_points(eq, 1024)
     exact = np.asarray(jax.vmap(lambda t: jax.vmap(lambda y: eq.exact(y, t, mu))(x))(ts))
@@ -52,7 +55,8 @@ def main():
              **{f"EQ_error ({k})": float(v[i]) for k, v in eq_errors.items()}}
             for i, (t, de, r) in enumerate(zip(ts, d_err, residual))]
     names = list(eq_errors)
-    lines = [f"KdV, shipped model, mu = {mu:g}, errors against the exact solution at 1024 "
+    which = "shipped model" if args.weights is None else f"model {args.weights}"
+    lines = [f"KdV, {which}, mu = {mu:g}, errors against the exact solution at 1024 "
              "points (`python benchmarks/kdv_eq_drift.py`); EQ: 512 samples, Tsit5, rtol 1e-6 "
              "(max Galerkin residual on the EQ path: "
              + ", ".join(f"{k} {v['max_residual']:.2f}" for k, v in summary.items()) + ")", "",

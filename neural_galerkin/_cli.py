@@ -72,6 +72,9 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--residual-weight", type=float, default=None,
                    help="weight of the PDE residual in the loss (equation-aware pretraining; "
                    "needs a PDE name; default: the recipe's, 0 with --data)")
+    t.add_argument("--residual-points", type=int, default=None,
+                   help="random points per snapshot of the residual term (default: the "
+                   "recipe's, 128 with --data)")
     return p
 
 
@@ -218,6 +221,18 @@ def _pretrain(args) -> int:
                  if getattr(args, k) is not None}
     import pdes
 
+    # the residual term's weight: the option's, else the recipe's (none with --data)
+    recipe = RECIPES.get((args.pde or "").lower()) if args.data is None else None
+    weight = args.residual_weight
+    if weight is None:
+        weight = recipe.residual_weight if recipe is not None else 0.0
+    if args.residual_points is not None:  # checked before any (possibly long) data generation
+        if not weight > 0:
+            raise ValueError("--residual-points needs a residual term: give --residual-weight "
+                             "(and the PDE name), or a PDE whose recipe has one")
+        if args.residual_points < 1:
+            raise ValueError(f"--residual-points must be at least 1, got {args.residual_points}")
+
     if args.data is not None:
         data = load_trajectories(args.data)
         if args.exclude_mu:
@@ -229,7 +244,6 @@ def _pretrain(args) -> int:
             data = dataclasses.replace(data, u=data.u[keep], mu=data.mu[keep])
         name = args.pde or "data"
         model_kw, steps, seed = overrides, args.steps or 20_000, args.seed or 0
-        weight = args.residual_weight or 0.0
         if weight > 0:
             if args.pde is None:
                 raise ValueError("--residual-weight needs the PDE name whose residual to use")
@@ -247,7 +261,6 @@ def _pretrain(args) -> int:
                              f"{', '.join(sorted(RECIPES))}); use --data")
         rec = RECIPES[name]
         model_kw = {**rec.model, **overrides}
-        weight = rec.residual_weight if args.residual_weight is None else args.residual_weight
         if weight > 0:
             model_kw.update(pde=eq, residual_weight=weight, residual_points=rec.residual_points)
         steps = args.steps or rec.steps
@@ -269,7 +282,7 @@ def _pretrain(args) -> int:
                     if k in ("pde", "residual_weight", "residual_points")}
         model_kw["init"] = load_model(args.init)
         name = model_kw["init"].config.equation
-    for option in ("learning_rate", "batch_points"):
+    for option in ("learning_rate", "batch_points", "residual_points"):
         if getattr(args, option) is not None:
             model_kw[option] = getattr(args, option)
     model, history = pretrain(data, equation=name, steps=steps, key=jr.PRNGKey(seed),

@@ -54,6 +54,10 @@ def test_solve_burgers_shipped_d(tmp_path):
         (["pretrain", "--data", "/nonexistent.npz", "--out", "/tmp/x"], "no data file"),
         (["pretrain", "--data", "DATA", "--out", "/tmp/x", "--exclude-mu", "0.7"],
          "not all of these are among the data's mu (1, 2)"),
+        (["pretrain", "--data", "DATA", "--out", "/tmp/x", "--residual-points", "64"],
+         "--residual-points needs a residual term"),
+        (["pretrain", "burgers", "--data", "DATA", "--out", "/tmp/x", "--residual-weight", "1",
+          "--residual-points", "0"], "--residual-points must be at least 1, got 0"),
     ],
 )
 def test_cli_errors(argv, message, capsys, tmp_path):
