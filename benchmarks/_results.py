@@ -2,6 +2,8 @@
 
 import json
 import pathlib
+import statistics
+import time
 
 import numpy as np
 
@@ -34,3 +36,16 @@ def fd_time_at(error, fd_rows):
             return float(np.exp(np.log(t0) + w * (np.log(t1) - np.log(t0)))), ""
     i = int(np.argmax(errs <= error))  # a non-monotone ladder: the cheapest grid that reaches it
     return times[i], "<"
+
+
+def median_time(fn, *args, repeats=200):
+    """Median wall time of `fn(*args)` over `repeats` calls after a first (compiling) one."""
+    import jax
+
+    jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

@@ -5,10 +5,11 @@
 
 Burgers with the shipped model, 128 Galerkin samples, t in [0, 0.4], viscosities spread over
 the trained range. For each batch size B: the online wall time of `solve_batch` (compilation
-excluded) and its ratio to one parameter's `solve`, and the largest difference of the batched
-online weights from the single solves (three of them). With `--host-devices N`, JAX starts
-with N CPU devices forced by `XLA_FLAGS` and the largest batch is also solved sharded over
-them, against the unsharded batch (table `batch_sharded.md`). The forced devices share the
+excluded), with its default `batch_size` (on a CPU: one parameter after another) and with the
+whole batch vmapped, and its ratio to one parameter's `solve`, and the largest difference of
+the batched online weights from the single solves (three of them). With `--host-devices N`, JAX
+starts with N CPU devices forced by `XLA_FLAGS` and the largest batch is also solved sharded
+over them, against the unsharded batch (table `batch_sharded.md`). The forced devices share the
 same cores, so that run shows correctness, not speed (and its times are not comparable).
 """
 
@@ -29,9 +30,10 @@ import jax  # noqa: E402
 jax.config.update("jax_enable_x64", True)
 
 import diffrax as dfx  # noqa: E402
+import equinox as eqx  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from _results import save_table  # noqa: E402
+from _results import median_time, save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
@@ -58,17 +60,24 @@ def main():
              "steps": int(singles[0].stats["num_steps"]), "max_diff": 0.0}]
     print(rows[-1], flush=True)
     batches = {}
+    default = ("default: one after another" if jax.default_backend() == "cpu"
+               else "default: the whole batch")
     for b in args.sizes:
         idx = np.round(np.linspace(0, big - 1, b)).astype(int) if b < big else np.arange(big)
         idx[:min(3, b)] = np.arange(min(3, b))  # the first three are the single solves
-        sol = ng.solve_batch(eq, model, 0.0, 0.4, None, phi0[idx], mus[idx], **kw)
-        batches[b] = sol
-        diff = max(float(jnp.max(jnp.abs(sol.phis[i] - singles[i].phis)))
-                   for i in range(min(3, b)))
-        rows.append({"B": b, "how": "solve_batch (vmap)", "time_s": sol.stats["time_run_s"],
-                     "ratio": sol.stats["time_run_s"] / t1,
-                     "steps": int(np.max(sol.stats["num_steps"])), "max_diff": diff})
-        print(rows[-1], flush=True)
+        for how, size in ((default, None), ("vmap, the whole batch", b)):
+            if b == 1 and size is None:
+                continue
+            sol = ng.solve_batch(eq, model, 0.0, 0.4, None, phi0[idx], mus[idx],
+                                 batch_size=size, **kw)
+            batches[b] = sol
+            diff = max(float(jnp.max(jnp.abs(sol.phis[i] - singles[i].phis)))
+                       for i in range(min(3, b)))
+            rows.append({"B": b, "how": f"solve_batch ({how})",
+                         "time_s": sol.stats["time_run_s"],
+                         "ratio": sol.stats["time_run_s"] / t1,
+                         "steps": int(np.max(sol.stats["num_steps"])), "max_diff": diff})
+            print(rows[-1], flush=True)
     devices = jax.devices()
     if len(devices) > 1 and big % len(devices) == 0:
         sol = ng.solve_batch(eq, model, 0.0, 0.4, None, phi0, mus, devices=devices, **kw)
@@ -78,6 +87,16 @@ def main():
                      "steps": int(np.max(sol.stats["num_steps"])), "max_diff": diff,
                      "diff_to": "unsharded batch"})
         print(rows[-1], flush=True)
+    # one right-hand side of the Galerkin ODE per parameter: alone (a loop over the batch)
+    # against vmapped over the batch (mid-way phi of each viscosity)
+    field = ng.GalerkinField(eq, model.net, ng.sample_points(eq, args.samples), ng.LeastSquares())
+    phis = jnp.stack([model.phi(0.2, m) for m in mus])
+    loop = eqx.filter_jit(lambda f, p, m: jax.lax.map(lambda a: f(0.0, *a), (p, m)))
+    vmapped = eqx.filter_jit(lambda f, p, m: jax.vmap(lambda q, n: f(0.0, q, n))(p, m))
+    rhs = [{"B": b, **{k: 1e3 * median_time(fn, field, phis[:b], jnp.asarray(mus[:b]),
+                                            repeats=50) / b
+                       for k, fn in (("loop_ms", loop), ("vmap_ms", vmapped))}}
+           for b in args.sizes]
     lines = [f"Batches of viscosities, Burgers, shipped model, {args.samples} samples, "
              f"t in [0, 0.4] ({platform.machine()}, {len(devices)} {devices[0].platform} "
              f"device(s){' (forced)' if args.host_devices else ''} on "
@@ -89,7 +108,12 @@ def main():
         to = r.get("diff_to", "single solves")
         lines.append(f"| {r['B']} | {r['how']} | {r['time_s']:.3f} | {r['ratio']:.2f} | "
                      f"{r['steps']} | {r['max_diff']:.1e} (to {to}) |")
-    save_table(args.out, "batch_sharded" if args.host_devices else "batch", lines, rows)
+    lines += ["", "One right-hand side of the Galerkin ODE per parameter (median of 50 compiled "
+              "calls over the batch, divided by B):", "",
+              "| B | one after another (`lax.map`) [ms] | vmapped [ms] |", "|---|---|---|"]
+    lines += [f"| {r['B']} | {r['loop_ms']:.3f} | {r['vmap_ms']:.3f} |" for r in rhs]
+    save_table(args.out, "batch_sharded" if args.host_devices else "batch", lines,
+               {"solves": rows, "rhs": rhs})
 
 
 if __name__ == "__main__":

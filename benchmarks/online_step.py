@@ -17,8 +17,6 @@ and the ratio of the last to the Jacobian.
 import argparse
 import os
 import platform
-import statistics
-import time
 
 import jax
 
@@ -26,22 +24,12 @@ jax.config.update("jax_enable_x64", True)
 
 import equinox as eqx  # noqa: E402
 import jax.random as jr  # noqa: E402
-from _results import save_table  # noqa: E402
+from _results import median_time, save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
 from neural_galerkin._network import set_phi  # noqa: E402
 from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
-
-
-def median_time(fn, *args, repeats=200):
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 @eqx.filter_jit

@@ -3,10 +3,11 @@
     python examples/batch_of_parameters.py [--mus 1.8e-3 3.9e-3 5.5e-3 8.2e-3] [--small]
 
 Burgers with the shipped model: the initial weights are fitted per viscosity, then all
-viscosities advance together in one compiled, `jax.vmap`-ed loop (each with its own adaptive
-step). The batch is sharded over the available devices when their number divides it (one CPU
-here; set `XLA_FLAGS=--xla_force_host_platform_device_count=4` to try four host devices, or run
-on several GPUs). Prints each viscosity's space-time relative error against a finite-difference
+viscosities are solved in one compiled call (each with its own adaptive step; `jax.vmap`-ed on
+a GPU, one after another on a CPU, where that is faster). The batch is sharded over the
+available devices when their number divides it (one CPU here; set
+`XLA_FLAGS=--xla_force_host_platform_device_count=4` to try four host devices, or run on
+several GPUs). Prints each viscosity's space-time relative error against a finite-difference
 reference, its number of steps, and the batch's online wall time (compilation excluded).
 
 `--small` (for CI): two viscosities, 128 Galerkin samples instead of 512, the final time 0.2

@@ -315,6 +315,7 @@ def solve_batch(
     mu: ArrayLike,
     *,
     devices: Sequence[jax.Device] | None = None,
+    batch_size: int | None = None,
     solver: dfx.AbstractSolver = dfx.Tsit5(),
     saveat: dfx.SaveAt = dfx.SaveAt(t0=True, t1=True),
     stepsize_controller: dfx.AbstractStepSizeController = dfx.PIDController(
@@ -334,6 +335,15 @@ def solve_batch(
     `(B, p)` (e.g. `jax.vmap` of the initial fit, or `fit_initial_condition` per `mu`). The
     whole solve is `jax.vmap`-ed over the batch, so all parameters advance in one compiled
     loop (each with its own adaptive step; the loop runs until the last one is done).
+
+    `batch_size`: solve the batch in chunks of this many parameters, one chunk after another
+    (`jax.lax.map`; each chunk vmapped). Default: the whole batch at once on a GPU or TPU,
+    one parameter at a time on a CPU. On a CPU core the vmapped right-hand side costs more
+    per parameter than one parameter's (measured for 1D Burgers at 128 samples: 0.43-0.47 ms
+    alone, 0.75 ms each in a vmapped batch of 4, 1.15 ms each in a batch of 64), so there the
+    loop is the faster way (a batch of 64: 18.0 s against 62.3 s vmapped;
+    `benchmarks/batch.py`); the results agree to round-off. With several
+    `devices` the whole shard is vmapped (`batch_size` must then be left out).
 
     `devices`: shard the batch over these devices (`jax.sharding`, one mesh axis over the
     batch; `B` must be a multiple of their number). Over several CPU devices of one process,
@@ -360,7 +370,13 @@ def solve_batch(
         raise ValueError(f"phi0 has shape {phi0.shape}, expected (len(mu), p) = "
                          f"{(mu.shape[0], p)}")
     _check_start(phi0, t0, t1)
+    if batch_size is not None and not (isinstance(batch_size, int | np.integer)
+                                       and batch_size >= 1):
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if devices is not None:
+        if batch_size is not None:
+            raise ValueError("batch_size and devices do not go together: a sharded batch is "
+                             "vmapped on each device; leave batch_size out")
         devices = list(devices)
         if mu.shape[0] % len(devices):
             raise ValueError(f"a batch of {mu.shape[0]} does not split evenly over "
@@ -372,13 +388,15 @@ def solve_batch(
         spec = jax.sharding.PartitionSpec("batch")
         mu = jax.device_put(mu, jax.sharding.NamedSharding(mesh, spec))
         phi0 = jax.device_put(phi0, jax.sharding.NamedSharding(mesh, spec))
+    elif batch_size is None:
+        batch_size = 1 if jax.default_backend() == "cpu" else None
     if not isinstance(samples, AbstractSampler) and not isinstance(samples, int | np.integer):
         samples = sample_points(equation, samples)
     setup = _BatchSetup(equation, solver, saveat, samples, lstsq, tuple(conserve),
                         conserve_method, conserve_points, sparse_updates)
     args = (setup, net, jnp.asarray(t0, float), jnp.asarray(t1, float),
             None if dt0 is None else jnp.asarray(dt0, float), phi0, mu, stepsize_controller,
-            max_steps, throw)
+            max_steps, throw, None if batch_size is None else int(batch_size))
     (ts, (phis, residuals, invariants), dstats, result), stats = _run(_solve_batch, args, timed)
     if throw and not bool(jnp.all(jnp.isfinite(phis))):
         raise FloatingPointError("the batched equation-driven solve produced NaN or inf; see "
@@ -424,7 +442,7 @@ class _BatchSetup(eqx.Module):
 
 
 @eqx.filter_jit
-def _solve_batch(setup, net, t0, t1, dt0, phi0, mu, controller, max_steps, throw):
+def _solve_batch(setup, net, t0, t1, dt0, phi0, mu, controller, max_steps, throw, batch_size):
     def one(phi0, mu):
         field, solver, saveat, _ = _assemble(
             setup.equation, net, phi0, mu, setup.solver, setup.saveat, setup.samples,
@@ -435,7 +453,22 @@ def _solve_batch(setup, net, t0, t1, dt0, phi0, mu, controller, max_steps, throw
                               max_steps=max_steps, throw=throw)
         return sol.ts, sol.ys, sol.stats, sol.result
 
-    return jax.vmap(one)(phi0, mu)
+    if batch_size is None or batch_size >= mu.shape[0]:
+        return jax.vmap(one)(phi0, mu)
+    if batch_size == 1:
+        return jax.lax.map(lambda a: one(*a), (phi0, mu))
+    # chunks of batch_size one after another, then the remainder (not `lax.map(batch_size=)`:
+    # its reshape of the outputs fails on the empty arrays a solve may return)
+    n = mu.shape[0]
+    k = n - n % batch_size
+    chunks = jax.tree.map(lambda x: x[:k].reshape(k // batch_size, batch_size, *x.shape[1:]),
+                          (phi0, mu))
+    out = jax.lax.map(lambda a: jax.vmap(one)(*a), chunks)
+    out = jax.tree.map(lambda y: y.reshape(k, *y.shape[2:]), out)
+    if k == n:
+        return out
+    rest = jax.vmap(one)(phi0[k:], mu[k:])
+    return jax.tree.map(lambda a, b: jnp.concatenate([a, b]), out, rest)
 
 
 def _check_kept(equation, mu, conserve) -> None:

@@ -37,6 +37,16 @@ def test_batch_equals_single_solves(batch):
     assert sol.evaluate(x).shape == (4, 4, 50)
 
 
+@pytest.mark.parametrize("batch_size", [4, 3])
+def test_vmapped_and_chunked_batch_equal_the_default(batch, batch_size):
+    # the default on a CPU solves one parameter after another; 4: the whole batch vmapped
+    # (the default on a GPU); 3: a vmapped chunk of 3, then the remaining one
+    eq, model, phi0, sol = batch
+    other = ng.solve_batch(eq, model, 0.0, 0.15, None, phi0, MUS, batch_size=batch_size, **KW)
+    assert float(jnp.max(jnp.abs(other.phis - sol.phis))) < 1e-10
+    assert np.array_equal(other.stats["num_steps"], sol.stats["num_steps"])
+
+
 def test_batch_bad_input(batch):
     eq, model, phi0, _ = batch
     with pytest.raises(ValueError, match="outside the range"):
@@ -48,6 +58,11 @@ def test_batch_bad_input(batch):
 
         ng.solve_batch(eq, model, 0.0, 0.1, None, phi0[:3], MUS[:3],
                        devices=jax.devices() * 2, **KW)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        ng.solve_batch(eq, model, 0.0, 0.1, None, phi0, MUS, batch_size=0, **KW)
+    with pytest.raises(ValueError, match="batch_size and devices do not go together"):
+        ng.solve_batch(eq, model, 0.0, 0.1, None, phi0, MUS, batch_size=2,
+                       devices=jax.devices(), **KW)
 
 
 SHARDED = textwrap.dedent("""
@@ -61,7 +76,7 @@ SHARDED = textwrap.dedent("""
     n = {samples}
     phi0 = jnp.stack([ng.fit_initial_condition(eq, model, mu=m, samples=n)[0] for m in mus])
     kw = dict(samples=n, saveat=dfx.SaveAt(ts=jnp.linspace(0.0, 0.15, 4)), conserve={conserve})
-    plain = ng.solve_batch(eq, model, 0.0, 0.15, None, phi0, mus, **kw)
+    plain = ng.solve_batch(eq, model, 0.0, 0.15, None, phi0, mus, batch_size=len(mus), **kw)
     sharded = ng.solve_batch(eq, model, 0.0, 0.15, None, phi0, mus, devices=jax.devices(), **kw)
     assert len(sharded.phis.sharding.device_set) == 4, sharded.phis.sharding
     print("DIFF", float(jnp.max(jnp.abs(plain.phis - sharded.phis))))
