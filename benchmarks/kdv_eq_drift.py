@@ -1,13 +1,14 @@
 """Why KdV's equation-driven solve fails at the soliton collision while D follows it.
 
     python benchmarks/kdv_eq_drift.py [--mu 1.55] [--weights DIR] [--out benchmarks/results]
+                                      [--name kdv_eq_drift]
 
 Shipped KdV model (or `--weights`, as written by `neural-galerkin pretrain`), against the exact
 two-soliton solution at 1024 uniform points. Per time: the relative error of D (the
 hypernetwork's `phi(t)`), the Galerkin residual `||J v - F|| / ||F||` at D's `phi(t)` (512
 uniform samples: how well the network's tangent space holds the PDE's `u_t` along D), and the
 relative error of EQ started from the fitted initial condition and from D's own `phi(0)`.
-Writes `kdv_eq_drift.md/.json` under `--out`.
+Writes `NAME.md/.json` under `--out`.
 """
 
 import argparse
@@ -32,6 +33,7 @@ def main():
     p.add_argument("--mu", type=float, default=1.55)
     p.add_argument("--weights", default=None)
     p.add_argument("--out", default="benchmarks/results")
+    p.add_argument("--name", default="kdv_eq_drift", help="file name of the table")
     args = p.parse_args()
     model = ng.load_pretrained("kdv") if args.weights is None else ng.load_model(args.weights)
     eq, mu = pdes.get("kdv"), args.mu
@@ -66,7 +68,7 @@ def main():
     for r in rows:
         lines.append(f"| {r['t']:.1f} | {r['D_error']:.1e} | {r['residual_along_D']:.3f} | "
                      + " | ".join(f"{r[f'EQ_error ({k})']:.1e}" for k in names) + " |")
-    save_table(args.out, "kdv_eq_drift", lines, {"rows": rows, "eq": summary})
+    save_table(args.out, args.name, lines, {"rows": rows, "eq": summary})
 
 
 if __name__ == "__main__":
