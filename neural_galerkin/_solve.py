@@ -343,7 +343,8 @@ def solve_batch(
     alone, 0.75 ms each in a vmapped batch of 4, 1.15 ms each in a batch of 64), so there the
     loop is the faster way (a batch of 64: 18.0 s against 62.3 s vmapped;
     `benchmarks/batch.py`); the results agree to round-off. With several
-    `devices` the whole shard is vmapped (`batch_size` must then be left out).
+    `devices` the whole shard is vmapped (`batch_size` must then be left out); one device in
+    `devices` only places the batch there.
 
     `devices`: shard the batch over these devices (`jax.sharding`, one mesh axis over the
     batch; `B` must be a multiple of their number). Over several CPU devices of one process,
@@ -373,11 +374,16 @@ def solve_batch(
     if batch_size is not None and not (isinstance(batch_size, int | np.integer)
                                        and batch_size >= 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    devices = None if devices is None else list(devices)
+    platform = jax.default_backend()
+    if devices is not None and len(devices) == 1:  # nothing to shard: the batch goes there
+        platform = devices[0].platform
+        mu, phi0 = jax.device_put((mu, phi0), devices[0])
+        devices = None
     if devices is not None:
         if batch_size is not None:
             raise ValueError("batch_size and devices do not go together: a sharded batch is "
                              "vmapped on each device; leave batch_size out")
-        devices = list(devices)
         if mu.shape[0] % len(devices):
             raise ValueError(f"a batch of {mu.shape[0]} does not split evenly over "
                              f"{len(devices)} devices; pad the batch")
@@ -389,7 +395,7 @@ def solve_batch(
         mu = jax.device_put(mu, jax.sharding.NamedSharding(mesh, spec))
         phi0 = jax.device_put(phi0, jax.sharding.NamedSharding(mesh, spec))
     elif batch_size is None:
-        batch_size = 1 if jax.default_backend() == "cpu" else None
+        batch_size = 1 if platform == "cpu" else None
     if not isinstance(samples, AbstractSampler) and not isinstance(samples, int | np.integer):
         samples = sample_points(equation, samples)
     setup = _BatchSetup(equation, solver, saveat, samples, lstsq, tuple(conserve),

@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import diffrax as dfx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -47,6 +48,15 @@ def test_vmapped_and_chunked_batch_equal_the_default(batch, batch_size):
     assert np.array_equal(other.stats["num_steps"], sol.stats["num_steps"])
 
 
+def test_one_device_given_keeps_the_default(batch):
+    # one device: nothing to shard; the batch is placed there and solved as by default
+    eq, model, phi0, sol = batch
+    there = ng.solve_batch(eq, model, 0.0, 0.15, None, phi0, MUS, devices=jax.devices()[:1],
+                           **KW)
+    assert float(jnp.max(jnp.abs(there.phis - sol.phis))) == 0.0
+    assert there.phis.devices() == {jax.devices()[0]}
+
+
 def test_batch_bad_input(batch):
     eq, model, phi0, _ = batch
     with pytest.raises(ValueError, match="outside the range"):
@@ -54,15 +64,13 @@ def test_batch_bad_input(batch):
     with pytest.raises(ValueError, match=r"expected \(len\(mu\), p\)"):
         ng.solve_batch(eq, model, 0.0, 0.1, None, phi0[:3], MUS, **KW)
     with pytest.raises(ValueError, match="split evenly"):
-        import jax
-
         ng.solve_batch(eq, model, 0.0, 0.1, None, phi0[:3], MUS[:3],
                        devices=jax.devices() * 2, **KW)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         ng.solve_batch(eq, model, 0.0, 0.1, None, phi0, MUS, batch_size=0, **KW)
     with pytest.raises(ValueError, match="batch_size and devices do not go together"):
         ng.solve_batch(eq, model, 0.0, 0.1, None, phi0, MUS, batch_size=2,
-                       devices=jax.devices(), **KW)
+                       devices=jax.devices() * 2, **KW)
 
 
 SHARDED = textwrap.dedent("""
