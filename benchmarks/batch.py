@@ -70,7 +70,7 @@ def main():
                 continue
             sol = ng.solve_batch(eq, model, 0.0, 0.4, None, phi0[idx], mus[idx],
                                  batch_size=size, **kw)
-            batches[b] = sol
+            batches[b] = sol  # the vmapped one last: the sharded batch is compared with it
             diff = max(float(jnp.max(jnp.abs(sol.phis[i] - singles[i].phis)))
                        for i in range(min(3, b)))
             rows.append({"B": b, "how": f"solve_batch ({how})",

@@ -222,10 +222,10 @@ def _pretrain(args) -> int:
     import pdes
 
     # the residual term's weight: the option's, else the recipe's (none with --data)
-    recipe = RECIPES.get((args.pde or "").lower()) if args.data is None else None
+    rec = RECIPES.get((args.pde or "").lower()) if args.data is None else None
     weight = args.residual_weight
     if weight is None:
-        weight = recipe.residual_weight if recipe is not None else 0.0
+        weight = rec.residual_weight if rec is not None else 0.0
     if args.residual_points is not None:  # checked before any (possibly long) data generation
         if not weight > 0:
             raise ValueError("--residual-points needs a residual term: give --residual-weight "
@@ -256,10 +256,9 @@ def _pretrain(args) -> int:
             raise ValueError("give a PDE name (FD training data) or --data FILE.npz")
         eq = pdes.get(args.pde)
         name = args.pde.lower()
-        if name not in RECIPES:
+        if rec is None:
             raise ValueError(f"no pretraining recipe for {name!r} (recipes: "
                              f"{', '.join(sorted(RECIPES))}); use --data")
-        rec = RECIPES[name]
         model_kw = {**rec.model, **overrides}
         if weight > 0:
             model_kw.update(pde=eq, residual_weight=weight, residual_points=rec.residual_points)

@@ -332,19 +332,20 @@ def solve_batch(
     timed: bool = False,
 ) -> Solution:
     """`solve` for a batch of parameters at once: `mu` of shape `(B,)`, `phi0` of shape
-    `(B, p)` (e.g. `jax.vmap` of the initial fit, or `fit_initial_condition` per `mu`). The
-    whole solve is `jax.vmap`-ed over the batch, so all parameters advance in one compiled
-    loop (each with its own adaptive step; the loop runs until the last one is done).
+    `(B, p)` (e.g. `jax.vmap` of the initial fit, or `fit_initial_condition` per `mu`). One
+    compiled call solves them all, each with its own adaptive step: vmapped, all parameters
+    advance in one loop that runs until the last one is done; in chunks, one chunk after
+    another.
 
     `batch_size`: solve the batch in chunks of this many parameters, one chunk after another
     (`jax.lax.map`; each chunk vmapped). Default: the whole batch at once on a GPU or TPU,
     one parameter at a time on a CPU. On a CPU core the vmapped right-hand side costs more
-    per parameter than one parameter's (measured for 1D Burgers at 128 samples: 0.43-0.47 ms
-    alone, 0.75 ms each in a vmapped batch of 4, 1.15 ms each in a batch of 64), so there the
-    loop is the faster way (a batch of 64: 18.0 s against 62.3 s vmapped;
-    `benchmarks/batch.py`); the results agree to round-off. With several
-    `devices` the whole shard is vmapped (`batch_size` must then be left out); one device in
-    `devices` only places the batch there.
+    per parameter than one parameter's (measured for 1D Burgers at 128 samples: 0.42-0.48 ms
+    alone, 0.57 ms each in a vmapped batch of 4, 1.09 ms each in a batch of 64), so there the
+    loop is the faster way (a batch of 64: 15.5 s against 57.3 s vmapped;
+    `benchmarks/batch.py`); the results agree to round-off. With several `devices` the whole
+    shard is vmapped (`batch_size` must then be left out); one device in `devices` only
+    places the batch there.
 
     `devices`: shard the batch over these devices (`jax.sharding`, one mesh axis over the
     batch; `B` must be a multiple of their number). Over several CPU devices of one process,
@@ -461,8 +462,6 @@ def _solve_batch(setup, net, t0, t1, dt0, phi0, mu, controller, max_steps, throw
 
     if batch_size is None or batch_size >= mu.shape[0]:
         return jax.vmap(one)(phi0, mu)
-    if batch_size == 1:
-        return jax.lax.map(lambda a: one(*a), (phi0, mu))
     # chunks of batch_size one after another, then the remainder (not `lax.map(batch_size=)`:
     # its reshape of the outputs fails on the empty arrays a solve may return)
     n = mu.shape[0]
