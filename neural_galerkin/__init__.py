@@ -2,7 +2,10 @@
 
 import importlib.metadata
 
+from ._batch import solve_batch as solve_batch
+from ._checks import default_samples as default_samples, sample_points as sample_points
 from ._compare import compare as compare, summary as summary
+from ._fit import fit_initial_condition as fit_initial_condition
 from ._galerkin import (
     GalerkinField as GalerkinField,
     LeastSquares as LeastSquares,
@@ -34,6 +37,7 @@ from ._network import (
     online_filter as online_filter,
     set_phi as set_phi,
 )
+from ._predict import manifold_residual as manifold_residual, predict as predict
 from ._recipes import RECIPES as RECIPES, load_pretrained as load_pretrained
 from ._sampling import (
     AbstractSampler as AbstractSampler,
@@ -41,15 +45,13 @@ from ._sampling import (
     SteepSampler as SteepSampler,
     UniformSampler as UniformSampler,
 )
-from ._solve import (
+from ._solution import (
+    GalerkinResidualWarning as GalerkinResidualWarning,
+    IncompleteSolutionWarning as IncompleteSolutionWarning,
     Solution as Solution,
-    fit_initial_condition as fit_initial_condition,
-    manifold_residual as manifold_residual,
-    predict as predict,
-    sample_points as sample_points,
-    solve as solve,
-    solve_batch as solve_batch,
+    SolveError as SolveError,
 )
+from ._solve import solve as solve
 from ._solver import GalerkinSolver as GalerkinSolver
 from ._training import (
     PointTrajectories as PointTrajectories,

@@ -6,6 +6,7 @@ import json
 import pathlib
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -27,14 +28,16 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="eq: equation-driven Neural Galerkin; d: hypernetwork (CoLoRA-D)")
     s.add_argument("--t1", type=float, default=None, help="final time (default: trained)")
     s.add_argument("--weights", default=None, help="weights folder (default: shipped)")
-    s.add_argument("--samples", type=int, default=None,
-                   help="Galerkin sample points (per direction on the uniform grid; default "
-                   "512 / 64 / 16 in 1 / 2 / 3 dimensions, 2048 random points above)")
+    s.add_argument("--samples", type=_positive(int), default=None,
+                   help="Galerkin sample points in all (a uniform grid has about N ** (1/d) "
+                   "per direction; default 512 / 4096 / 4096 in 1 / 2 / 3 dimensions, 2048 "
+                   "random points above)")
     s.add_argument("--sampler", choices=("uniform", "random", "steep"), default="uniform",
                    help="fixed uniform grid, or points redrawn every step: uniformly at "
                    "random, or denser where the solution is steep")
-    s.add_argument("--rtol", type=float, default=1e-6, help="time-stepping tolerance")
-    s.add_argument("--n-ref", type=int, default=None,
+    s.add_argument("--rtol", type=_positive(float, below=1.0), default=1e-6,
+                   help="time-stepping tolerance (atol is rtol / 100)")
+    s.add_argument("--n-ref", type=_positive(int), default=None,
                    help="reference grid points per direction (default 2048 / 256 / 48 in "
                    "1 / 2 / 3 dimensions; random points for an exact reference above)")
     s.add_argument("--reference", choices=("fd", "exact"), default=None,
@@ -78,10 +81,30 @@ def _build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _positive(kind, below: float | None = None):
+    """An argparse type: a number of `kind` that is positive (and below `below`)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") \
+                from None
+        if not value > 0 or (below is not None and not value < below):
+            bounds = f"between 0 and {below:g}" if below is not None else "positive"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     import equinox as eqx
     import jax
+
+    from ._solution import SolveError, runtime_error_message
 
     jax.config.update("jax_enable_x64", True)  # accuracy targets are in float64
     try:
@@ -90,11 +113,11 @@ def main(argv: list[str] | None = None) -> int:
             ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except eqx.EquinoxRuntimeError as e:  # diffrax's failures under jit (max_steps, dt)
-        print(f"error: the time integration failed: {e}\nIf the equation-driven solve hit its "
-              "step limit, the reduced solution has most likely left what the network can "
-              "represent (the Galerkin residual grows): compare --mode d, or retrain.",
-              file=sys.stderr)
+    except SolveError as e:  # the equation-driven solve failed; its message says what to do
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    except eqx.EquinoxRuntimeError as e:  # a check inside compiled code elsewhere
+        print(f"error: {runtime_error_message(e)}", file=sys.stderr)
         return 3
 
 
@@ -125,11 +148,21 @@ def _solve(args) -> int:
 
     import pdes
 
+    from ._checks import num_samples
     from ._compare import check_model_fits, compare, summary
+    from ._io import check_output_file, write_text_atomic
     from ._model import load_model
     from ._recipes import RECIPES, shipped_weights
     from ._sampling import RandomSampler, SteepSampler
+    from ._solution import GalerkinResidualWarning
 
+    for path, what in ((args.json, "--json"), (args.plot, "--plot")):
+        if path is not None:
+            check_output_file(path, what)
+    if args.plot is not None:
+        from ._plotting import _pyplot
+
+        _pyplot()  # matplotlib is there, before the work whose figure it draws
     eq = pdes.get(args.pde)
     key = args.pde.lower()
     rec = RECIPES.get(key)
@@ -150,7 +183,7 @@ def _solve(args) -> int:
     eq.check_mu(mu, model.mu_range)
     meter = dfx.TqdmProgressMeter() if args.progress else dfx.NoProgressMeter()
     conserve = tuple(c.strip() for c in args.conserve.split(",") if c.strip())
-    n = args.samples or 512
+    n = args.samples if args.samples is not None else num_samples(eq, None)
     samples = {"uniform": lambda: args.samples,
                "random": lambda: RandomSampler(n, jr.PRNGKey(0)),
                "steep": lambda: SteepSampler(n, jr.PRNGKey(0))}[args.sampler]()
@@ -158,11 +191,13 @@ def _solve(args) -> int:
     _say(f"{key}: mu={mu:g}, mode={args.mode}; solving (reference: {reference}, then the "
          "reduced model) ...")
     start = time.perf_counter()
-    report = compare(eq, model, mu, mode=args.mode, t1=args.t1, n_ref=args.n_ref,
-                     reference=reference,
-                     samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
-                     progress_meter=meter, conserve=conserve,
-                     conserve_method=args.conserve_method)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GalerkinResidualWarning)
+        report = compare(eq, model, mu, mode=args.mode, t1=args.t1, n_ref=args.n_ref,
+                         reference=reference,
+                         samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
+                         progress_meter=meter, conserve=conserve,
+                         conserve_method=args.conserve_method)
     total = time.perf_counter() - start
     s = summary(report)
     rows = [("pde", s["pde"]), ("mu", f"{s['mu']:g}"), ("mode", s["mode"]),
@@ -191,11 +226,14 @@ def _solve(args) -> int:
     width = max(len(r[0]) for r in rows) + 2
     for k, v in rows:
         print(f"{k:<{width}}{v}")
-    if "max_residual" in s and s["max_residual"] > 0.1:
-        _say(f"note: the Galerkin residual reached {s['max_residual']:.2f}: the network "
-             "cannot follow the equation well here; trust the error against FD, not the model")
+    for w in caught:
+        if issubclass(w.category, GalerkinResidualWarning):
+            _say(f"warning: {w.message}; the error against the {reference} reference above "
+                 "is what to trust")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(s, indent=2) + "\n")
+        write_text_atomic(args.json, json.dumps(s, indent=2) + "\n")
         _say(f"wrote {args.json}")
     if args.plot:
         from ._plotting import plot_comparison

@@ -1,5 +1,6 @@
 """Checks against the finite-difference reference: errors over time, invariant drift, timings."""
 
+import re
 import time
 from typing import Any
 
@@ -9,9 +10,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import pdes
+
+from ._checks import check_sample_count, check_stepping
+from ._fit import fit_initial_condition
 from ._invariants import relative_drift as drift
 from ._model import CoLoRAModel
-from ._solve import Solution, fit_initial_condition, predict, solve
+from ._predict import predict
+from ._solution import Solution
+from ._solve import check_kept, solve
 
 
 def relative_error(u, u_ref) -> float:
@@ -47,18 +54,27 @@ def _timed(fn, *args, **kwargs):
     return out, max(first - run, 0.0), run
 
 
-def check_model_fits(equation, model: CoLoRAModel) -> None:
-    """Raise a `ValueError` if `model` was trained for another equation or dimension."""
+def check_model_fits(equation: pdes.AbstractEquation, model: CoLoRAModel) -> None:
+    """Raise a `ValueError` if `model` was trained for another equation, dimension or domain
+    (a model trained on data, `"data"`, is checked for its dimension and domain only)."""
     trained = model.config.equation
-    if trained not in ("data", equation.name) and not trained.startswith(equation.name + "-"):
-        raise ValueError(f"the model was trained for {trained!r}, not {equation.name!r}")
+    if trained != "data" and not re.fullmatch(rf"{re.escape(equation.name)}(-\d+d)?", trained):
+        raise ValueError(f"the model was trained for {trained!r}, not {equation.name!r}; give "
+                         f"weights trained for {equation.name!r} (--weights DIR)")
     if len(model.config.lower) != equation.ndim:
         raise ValueError(f"the model is {len(model.config.lower)}-dimensional, the equation "
                          f"{equation.ndim}-dimensional")
+    have = np.asarray([model.config.lower, model.config.lengths], float)
+    want = np.asarray([equation.lower, equation.lengths], float)
+    if not np.allclose(have, want, rtol=1e-9, atol=1e-12):
+        box = lambda b: " x ".join(f"[{a:g}, {a + n:g})" for a, n in zip(*b))  # noqa: E731
+        raise ValueError(f"the model was trained on the box {box(have)}, the equation is posed "
+                         f"on {box(want)}; give weights trained on the equation's domain, or "
+                         "pose the equation on the model's")
 
 
 def compare(
-    equation,
+    equation: pdes.AbstractEquation,
     model: CoLoRAModel,
     mu: float,
     *,
@@ -75,6 +91,7 @@ def compare(
     conserve_method: str = "both",
     conserve_points: int | None = None,
     max_steps: int = 10_000,
+    residual_tol: float | None = 0.1,
 ) -> dict[str, Any]:
     """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the FD
     reference on `n_ref` points per direction, and compare them at `n_times` equally spaced
@@ -84,8 +101,8 @@ def compare(
     that have one), on the grid with `n_ref` points per direction in `d <= 3`, and at `n_ref`
     uniformly random points in higher dimension, where no grid fits in memory. Defaults:
     `n_ref` 2048 / 256 / 48 points per direction in 1 / 2 / 3 dimensions (4096 random points
-    above); `samples` (the Galerkin points) 512 / 64 / 16 per direction, and 2048 random points
-    in `d >= 4`.
+    above); `samples` (the Galerkin points) as in `solve` (default 512 / 4096 / 4096 points in
+    1 / 2 / 3 dimensions, 2048 random points in `d >= 4`).
 
     **Returns:** a dict with `rel_error` (space-time relative L2), `rel_error_final`,
     `mass_drift` (of the reduced solution, on the reference grid), `time_online_s` (excluding
@@ -99,7 +116,8 @@ def compare(
     random points (d >= 4), `mass_drift` is a Monte Carlo estimate on those points: the
     reference's own value shows its error level. `max_steps` caps the EQ solve: a reduced
     solution that leaves what the network can represent becomes stiff and crawls, and is
-    better stopped with an error than left running for an hour.
+    better stopped with an error than left running for an hour. `residual_tol` as in
+    `solve`. Every option is checked before the reference is computed.
     """
     if mode not in ("eq", "d"):
         raise ValueError(f"mode must be 'eq' or 'd', got {mode!r}")
@@ -115,10 +133,22 @@ def compare(
     d = equation.ndim
     if n_ref is None:
         n_ref = equation.reference_points or {1: 2048, 2: 256, 3: 48}.get(d, 4096)
-    if samples is None:
-        samples = {1: 512, 2: 64, 3: 16}.get(d)
-        if samples is None:
-            samples = equation.random_points(2048, jax.random.PRNGKey(0))
+    if reference == "fd" or d <= 3:
+        pdes.check_grid_points(n_ref, d)
+    if mode == "d":
+        if conserve:
+            raise ValueError("conservation applies to the equation-driven mode (mode='eq')")
+        if t1 > model.t_range[1] * (1 + 1e-12):
+            raise ValueError(f"the data-driven mode predicts inside the trained window "
+                             f"[{t0:g}, {model.t_range[1]:g}] only; give t1 <= "
+                             f"{model.t_range[1]:g}, or use mode='eq'")
+    else:
+        check_stepping(dfx.PIDController(rtol=rtol, atol=atol), None, max_steps)
+        check_sample_count(equation, samples, model.num_phi)
+        check_kept(equation, mu, conserve)
+        if conserve and conserve_method not in ("constraint", "projection", "both"):
+            raise ValueError(f"conserve_method must be 'constraint', 'projection' or 'both', "
+                             f"got {conserve_method!r}")
     ts = jnp.linspace(t0, t1, n_times)
     if reference == "exact":
         if not hasattr(equation, "exact"):
@@ -152,7 +182,7 @@ def compare(
                     saveat=dfx.SaveAt(ts=ts),
                     stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
                     progress_meter=progress_meter, timed=True, conserve=conserve,
-                    max_steps=max_steps,
+                    max_steps=max_steps, residual_tol=residual_tol,
                     conserve_method=conserve_method,
                     conserve_points=conserve_points if conserve_points is not None else
                     n_ref if d == 1 else None)
@@ -165,8 +195,6 @@ def compare(
             invariants={k: np.asarray(v) for k, v in sol.invariants.items()},
             **{f"{k}_drift": v for k, v in sol.drift().items() if k != "mass"})
     else:
-        if conserve:
-            raise ValueError("conservation applies to the equation-driven mode (mode='eq')")
         sol_u, compile_d, time_d = _timed(lambda: _predict_on(model, ts, mu, x, equation))
         sol, u = sol_u
         out.update(time_online_s=time_d, time_compile_s=compile_d, num_steps=0)

@@ -145,10 +145,20 @@ class GalerkinField(eqx.Module):
         J, F = self.system(phi, mu)
         return self.phi_dot(phi, J, F)
 
-    def residual(self, t, phi: Float[Array, " p"], mu: ArrayLike) -> Float[Array, ""]:
+    def residual(self, t, phi: Float[Array, " p"], mu: ArrayLike,
+                 points: Float[Array, "m d"] | None = None) -> Float[Array, ""]:
         """The relative Galerkin residual `||J phi_dot - F|| / ||F||`: the part of the PDE's
         right-hand side the network cannot follow. Near zero: the ansatz carries the
-        equation; of order one: the equation-driven solve cannot be trusted."""
+        equation; of order one: the equation-driven solve cannot be trusted.
+
+        `phi_dot` is the least-squares solution on the field's samples; with `points`, the
+        residual is measured there instead. On the fitted points alone it says little where
+        the samples are few (with as many points as online weights it is zero whatever the
+        error), so the solve measures it on points it did not fit."""
         J, F = self.system(phi, mu)
         v = self.phi_dot(phi, J, F)
+        if points is not None or self.active is not None:
+            where = self.samples if points is None else points
+            J, F = eqx.tree_at(lambda f: (f.samples, f.active), self, (where, None),
+                               is_leaf=lambda x: x is None).system(phi, mu)
         return jnp.linalg.norm(J @ v - F) / jnp.maximum(jnp.linalg.norm(F), 1e-300)

@@ -5,6 +5,8 @@ from typing import Any
 
 import numpy as np
 
+from ._io import atomic_path
+
 
 def plot_comparison(report: dict[str, Any], path: str | pathlib.Path) -> pathlib.Path:
     """Save a figure of a `compare` report. 1D: the reduced solution and the reference at
@@ -71,10 +73,12 @@ def _plot_2d(report, path, plt):
 
 
 def _save(fig, path, plt) -> pathlib.Path:
-    path = pathlib.Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110)
+    finally:
+        plt.close(fig)
+    return pathlib.Path(path)
 
 
 def _curves(report, ax_err, ax_drift):

@@ -29,7 +29,8 @@ class AbstractSampler(eqx.Module):
         """The sample points, shape `(n, d)`."""
 
 
-def _uniform_grid(equation, n: int) -> Float[Array, "m d"]:
+def uniform_grid(equation, n: int) -> Float[Array, "m d"]:
+    """The uniform periodic grid of about `n` points in all: `round(n ** (1/d))` per direction."""
     per_dir = max(int(round(n ** (1 / equation.ndim))), 1)
     return equation.grid(per_dir).reshape(-1, equation.ndim)
 
@@ -41,7 +42,7 @@ class UniformSampler(AbstractSampler):
     dynamic: ClassVar[bool] = False
 
     def __call__(self, equation, net, phi, step):
-        return _uniform_grid(equation, self.n)
+        return uniform_grid(equation, self.n)
 
 
 class RandomSampler(AbstractSampler):
@@ -76,7 +77,7 @@ class SteepSampler(AbstractSampler):
             raise ValueError("uniform_fraction must lie in (0, 1]")
 
     def __call__(self, equation, net, phi, step):
-        fine = _uniform_grid(equation, self.n_fine)
+        fine = uniform_grid(equation, self.n_fine)
         u = set_phi(net, phi)
         slope = jnp.linalg.norm(jax.vmap(jax.grad(u))(fine), axis=1)
         density = self.uniform_fraction + (1 - self.uniform_fraction) * slope / jnp.maximum(

@@ -3,10 +3,12 @@
 from ._advection import Advection as Advection
 from ._advection_diffusion import AdvectionDiffusion as AdvectionDiffusion
 from ._allen_cahn import AllenCahn as AllenCahn
-from ._base import AbstractEquation as AbstractEquation
+from ._base import AbstractEquation as AbstractEquation, check_parameter as check_parameter
 from ._burgers import Burgers as Burgers, cole_hopf as cole_hopf
 from ._fd import (
+    MIN_GRID_POINTS as MIN_GRID_POINTS,
     ReferenceSolution as ReferenceSolution,
+    check_grid_points as check_grid_points,
     convergence_slope as convergence_slope,
     fd_solve as fd_solve,
 )

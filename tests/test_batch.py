@@ -1,6 +1,5 @@
 """A batch of parameters in one solve (vmap), and sharded over several (forced host) devices."""
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,8 @@ import pytest
 
 import neural_galerkin as ng
 import pdes
+
+from .helpers import child_env
 
 MUS = np.array([1.3e-3, 2.9e-3, 5.1e-3, 8.7e-3])
 TS = jnp.linspace(0.0, 0.15, 4)
@@ -97,7 +98,7 @@ def test_sharded_over_four_host_devices_equals_unsharded(n_mu, samples, conserve
     # them over its thread pool, which deadlocked (or aborted in a collective) in 6 of 6 runs
     # before the sharded solve ran its linear algebra one batch member at a time
     mus = np.geomspace(1.1e-3, 9.5e-3, n_mu)
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+    env = {**child_env(), "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
            "JAX_PLATFORMS": "cpu"}
     script = SHARDED.format(mus=list(mus), samples=samples, conserve=conserve)
     try:

@@ -1,5 +1,4 @@
 import diffrax as dfx
-import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
@@ -68,8 +67,9 @@ def test_mass_projection_2d():
     eq = pdes.Advection(lower=(0.0, 0.0), upper=(1.0, 2.0), direction=(1.0, 0.5))
     emb = ng.PeriodicEmbedding(eq.lower, eq.lengths, n_freq=1)
     net = ng.CoLoRAMLP(emb, 16, 3, 2, key=jr.PRNGKey(0))
-    phi0, _ = ng.fit_initial_condition(eq, net, mu=1.0, samples=16)
-    kw = dict(samples=16, saveat=dfx.SaveAt(ts=jnp.linspace(0, 0.3, 4)))
+    phi0, _ = ng.fit_initial_condition(eq, net, mu=1.0, samples=16 * 16)
+    # an untrained network: its Galerkin residual is large (this is about the invariant only)
+    kw = dict(samples=16 * 16, saveat=dfx.SaveAt(ts=jnp.linspace(0, 0.3, 4)), residual_tol=None)
     free = ng.solve(eq, net, 0.0, 0.3, None, phi0, 1.0, conserve=("mass",),
                     conserve_method="constraint", **kw)
     held = ng.solve(eq, net, 0.0, 0.3, None, phi0, 1.0, conserve=("mass",),
@@ -85,7 +85,7 @@ def test_conservation_errors():
     net = ng.CoLoRAMLP(emb, 8, 2, 1, key=jr.PRNGKey(0))
     phi0 = ng.get_phi(net)
     zero = ng.Functional(name="zero", fn=lambda x, u, grad: 0.0 * u)
-    with pytest.raises(eqx.EquinoxRuntimeError, match="constraints are degenerate"):
+    with pytest.raises(ng.SolveError, match="^the conservation constraints are degenerate"):
         ng.solve(eq, net, 0.0, 0.1, None, phi0, 1.0, samples=32, conserve=(zero,),
                  conserve_method="constraint")
     with pytest.raises(ValueError, match="named twice"):

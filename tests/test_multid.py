@@ -24,7 +24,7 @@ def shift_model():
 
 @pytest.fixture(scope="module")
 def reports(shift_model):
-    kw = dict(mode="eq", n_ref=48, n_times=6, samples=24)
+    kw = dict(mode="eq", n_ref=48, n_times=6, samples=24 * 24)
     return {ref: ng.compare(EQ2, shift_model, 1.0, reference=ref, **kw) for ref in ("fd", "exact")}
 
 

@@ -102,8 +102,11 @@ def test_solution_evaluate_shapes(shift_net):
     sol = ng.solve(eq, shift_net, 0.0, 0.1, None, phi0, 1.0, samples=64)
     assert sol.evaluate(jnp.linspace(0, 1, 9)).shape == (2, 9)
     assert sol.evaluate(jnp.zeros((4, 3, 1))).shape == (2, 4, 3)
-    # in 1D an array without a trailing axis of size 1 holds x values
-    assert sol.evaluate(jnp.zeros((4, 2))).shape == (2, 4, 2)
+    assert sol.evaluate(jnp.zeros((4, 2, 1))).shape == (2, 4, 2)
+    # (n, 2) in 1D is ambiguous (points of a 2D problem, or a grid of x values): refused
+    with pytest.raises(ValueError, match=r"shape \(n,\) or \(\.\.\., 1\) for this "
+                       r"1-dimensional model, got \(4, 2\)"):
+        sol.evaluate(jnp.zeros((4, 2)))
 
 
 def test_dynamic_samplers_keep_translation_exact(shift_net):

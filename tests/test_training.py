@@ -62,7 +62,9 @@ def test_end_to_end_at_unseen_viscosity(tiny_burgers):
     eq, model, _ = tiny_burgers
     assert HELD_OUT_MU not in TRAIN_MUS
     d = compare(eq, model, HELD_OUT_MU, mode="d", n_ref=512, n_times=11)
-    e = compare(eq, model, HELD_OUT_MU, mode="eq", n_ref=512, n_times=11, samples=256)
+    # this data-only model's Galerkin residual reaches 0.4 (see the next tests): no warning
+    e = compare(eq, model, HELD_OUT_MU, mode="eq", n_ref=512, n_times=11, samples=256,
+                residual_tol=None)
     # a 20-wide, 4-deep network trained for 3000 steps: errors of a few percent
     assert d["rel_error"] < 3e-2, d["rel_error"]
     assert e["rel_error"] < 5e-2, e["rel_error"]
@@ -174,7 +176,8 @@ def test_equation_aware_pretraining_helps_eq(tiny_burgers, tiny_burgers_aware):
     eq, plain, _ = tiny_burgers
     _, aware, _ = tiny_burgers_aware
     kw = dict(mode="eq", n_ref=512, n_times=11, samples=256)
-    e_plain = compare(eq, plain, HELD_OUT_MU, **kw)
+    with pytest.warns(ng.GalerkinResidualWarning):  # the plain model's residual is large
+        e_plain = compare(eq, plain, HELD_OUT_MU, **kw)
     e_aware = compare(eq, aware, HELD_OUT_MU, **kw)
     assert e_aware["rel_error"] < e_plain["rel_error"] / 3, (e_plain["rel_error"],
                                                              e_aware["rel_error"])

@@ -1,0 +1,109 @@
+"""The initial fit: the online weights `phi0` whose network matches an initial condition."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+from jaxtyping import Array, ArrayLike, Float
+
+import pdes
+
+from ._checks import as_net, check_mu, check_sample_count, sample_points
+from ._model import CoLoRAModel
+from ._network import CoLoRAMLP, get_phi, num_phi, set_phi
+from ._sampling import AbstractSampler
+
+
+def fit_initial_condition(
+    equation: pdes.AbstractEquation,
+    model: CoLoRAModel | CoLoRAMLP,
+    u0=None,
+    mu: ArrayLike | None = None,
+    *,
+    samples: int | ArrayLike | AbstractSampler | None = None,
+    phi_guess: ArrayLike | None = None,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+    max_steps: int = 1000,
+) -> tuple[Float[Array, " p"], float]:
+    """Fit the online weights to an initial condition: `phi0 = argmin sum_i (u(x_i; phi) -
+    u0(x_i))^2` by Levenberg-Marquardt (optimistix). Plain Gauss-Newton can diverge on this
+    problem; the damping of Levenberg-Marquardt keeps the steps inside the region where the
+    linearisation holds.
+
+    **Arguments:**
+    - `u0`: a function of one point `x` (shape `(d,)`) returning one value, or its values at
+      the sample points; default: the equation's initial condition at `mu`.
+    - `mu`: the parameter (for the default initial condition and the starting guess); it
+      must lie in a pretrained model's range.
+    - `samples`: the fitting points, as in `solve` (a sampler fits on its uniform grid of the
+      same size); at least twice as many as online weights.
+    - `phi_guess`: starting guess; default `model.phi(t0, mu)` for a pretrained model, else
+      the network's current online weights.
+
+    **Returns:** `(phi0, relative L2 fit error at the samples)`.
+
+    **Raises:** `ValueError` for `mu` out of range, non-finite or wrongly shaped `u0`, too few
+    samples, or a failed fit.
+    """
+    net = as_net(model)
+    if mu is not None:
+        mu = check_mu(equation, model, mu)
+    if isinstance(samples, AbstractSampler):  # fit on its fixed-grid equivalent
+        samples = samples.n
+    pts = sample_points(equation, samples)
+    check_sample_count(equation, pts, num_phi(net))
+    if u0 is None:
+        if mu is None:
+            raise ValueError("give u0, or mu for the equation's default initial condition")
+        u0 = lambda x: equation.initial_condition(x, mu)  # noqa: E731
+    if callable(u0):
+        _check_point_function(u0, pts)
+        target = jax.vmap(u0)(pts)
+    else:
+        target = jnp.asarray(u0, dtype=pts.dtype)
+        if target.shape != (pts.shape[0],):
+            raise ValueError(
+                f"u0 values have shape {target.shape}, expected ({pts.shape[0]},): one value "
+                "per sample point"
+            )
+    if not bool(jnp.all(jnp.isfinite(target))):
+        raise ValueError("the initial condition contains NaN or inf; give finite values")
+    if phi_guess is None:
+        if isinstance(model, CoLoRAModel) and mu is not None:
+            phi_guess = model.phi(model.t_range[0], mu)
+        else:
+            phi_guess = get_phi(net)
+    phi_guess = jnp.asarray(phi_guess, dtype=pts.dtype)
+    phi0, err = _fit(net, pts, target, phi_guess, rtol, atol, max_steps)
+    err = float(err)
+    if not np.isfinite(err) or not bool(jnp.all(jnp.isfinite(phi0))):
+        raise ValueError("the initial-condition fit failed (non-finite weights); check u0")
+    return phi0, err
+
+
+def _check_point_function(u0, pts) -> None:
+    d = pts.shape[1]
+    try:
+        out = jax.eval_shape(u0, pts[0])
+    except Exception as e:  # whatever the user's function raised, said with what it was given
+        raise ValueError(f"u0 failed on one point x of shape ({d},): {type(e).__name__}: "
+                         f"{e}") from None
+    if getattr(out, "shape", None) != ():
+        raise ValueError(
+            f"u0 must return one value for one point x of shape ({d},); it returned "
+            f"{getattr(out, 'shape', type(out).__name__)}. Write it for a single point "
+            "(it is vmapped over the samples), or pass its values at the samples")
+
+
+@eqx.filter_jit
+def _fit(net, pts, target, phi_guess, rtol, atol, max_steps):
+    def residual(phi, _):
+        return jax.vmap(set_phi(net, phi))(pts) - target
+
+    solver = optx.LevenbergMarquardt(rtol=rtol, atol=atol)
+    sol = optx.least_squares(residual, solver, phi_guess, max_steps=max_steps, throw=False)
+    # a fit stopped by max_steps is still the best point found; the error says how good it is
+    err = jnp.linalg.norm(residual(sol.value, None)) / jnp.linalg.norm(target)
+    return sol.value, err

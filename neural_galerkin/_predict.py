@@ -1,0 +1,65 @@
+"""The data-driven prediction, and the Galerkin residual along it."""
+
+import diffrax as dfx
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+import pdes
+
+from ._checks import check_mu, diagnostic_points, sample_points
+from ._galerkin import GalerkinField, LeastSquares
+from ._model import CoLoRAModel
+from ._solution import Solution
+
+
+def predict(model: CoLoRAModel, ts: ArrayLike, mu: ArrayLike, *,
+            equation: pdes.AbstractEquation | None = None) -> Solution:
+    """Data-driven (CoLoRA-D) prediction: `phi(t, mu) = h(t, mu)` from the hypernetwork.
+
+    **Raises:** `ValueError` if `mu` or a time in `ts` lies outside what the model was trained
+    on (the hypernetwork is not to be trusted there; use the equation-driven `solve`).
+    """
+    if equation is not None:
+        mu = check_mu(equation, model, mu)
+    else:
+        mu = pdes.check_parameter(mu, model.mu_range, model.config.equation)
+    ts = jnp.atleast_1d(jnp.asarray(ts, dtype=jnp.zeros(()).dtype))
+    t0, t1 = model.t_range
+    if ts.ndim != 1 or bool(jnp.any(ts < t0 - 1e-12)) or bool(jnp.any(ts > t1 + 1e-12)):
+        raise ValueError(f"times must lie in the trained window [{t0:g}, {t1:g}]")
+    phis = _predict(model.hyper, ts, jnp.asarray(mu, float))
+    return Solution(ts=ts, phis=phis, net=model.net, residuals=None, stats={},
+                    result=dfx.RESULTS.successful, mode="d")
+
+
+@eqx.filter_jit
+def _predict(hyper, ts, mu):
+    return jax.vmap(hyper, in_axes=(0, None))(ts, mu)
+
+
+def manifold_residual(
+    equation: pdes.AbstractEquation, model: CoLoRAModel, mu: ArrayLike, ts: ArrayLike, *,
+    samples: int | ArrayLike | None = None, lstsq: LeastSquares = LeastSquares(),
+) -> Float[Array, " t"]:
+    """The relative Galerkin residual `||J phi_dot - F|| / ||F||` along the hypernetwork's
+    own trajectory `phi = h(t, mu)` (at a training `mu`, along the training data).
+
+    Run it before trusting a pretrained network with equation-driven solves: where it is of
+    order one, the network's tangent space does not contain the PDE's right-hand side and the
+    equation-driven solve will drift from the truth, however small the time step. As in
+    `solve`, the least squares is solved on `samples` and its residual measured on points
+    it did not fit.
+    """
+    mu = check_mu(equation, model, mu)
+    pts = sample_points(equation, samples)
+    field = GalerkinField(equation, model.net, pts, lstsq)
+    ts = jnp.atleast_1d(jnp.asarray(ts, dtype=jnp.zeros(()).dtype))
+    return _manifold_residual(field, diagnostic_points(equation, pts.shape[0]), model.hyper,
+                              ts, jnp.asarray(mu, float))
+
+
+@eqx.filter_jit
+def _manifold_residual(field, points, hyper, ts, mu):
+    return jax.vmap(lambda t: field.residual(t, hyper(t, mu), mu, points))(ts)

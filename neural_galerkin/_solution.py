@@ -1,0 +1,137 @@
+"""`Solution`: the online weights at the saved times, the network that turns them into `u`, and
+what a person needs to decide whether to trust them."""
+
+import warnings
+from typing import Any
+
+import diffrax as dfx
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float
+
+from ._invariants import relative_drift
+from ._network import CoLoRAMLP, set_phi
+
+
+class GalerkinResidualWarning(UserWarning):
+    """An equation-driven solve whose relative Galerkin residual rose above `residual_tol`: the
+    network's tangent space does not contain the PDE's right-hand side there, and the reduced
+    solution may be wrong however small the time step."""
+
+
+class IncompleteSolutionWarning(RuntimeWarning):
+    """`Solution.evaluate` on a solve that failed part-way (`throw=False`): the saved times
+    after the failure have no solution and evaluate to NaN."""
+
+
+class SolveError(RuntimeError):
+    """An equation-driven solve that failed (`throw=True`), with what to change."""
+
+
+def runtime_error_message(e: Exception) -> str:
+    """The message of an `eqx.error_if` check that failed in compiled code, without the stack
+    and debugging advice equinox wraps around it."""
+    text = str(e)
+    marker = "EquinoxRuntimeError: "
+    if marker in text:
+        text = text[text.rindex(marker) + len(marker):]
+    return text.split("\n\n----")[0].strip()
+
+
+class Solution(eqx.Module):
+    """The online weights at the saved times, and the network that turns them into `u`.
+
+    - `ts`: saved times; `phis`: online weights there, shape `(len(ts), p)`.
+    - `residuals`: relative Galerkin residual `||J phi_dot - F|| / ||F||` at the saved times,
+      measured on points the least squares did not fit (equation-driven solves only; `None`
+      for data-driven predictions).
+    - `residual_tol`: the tolerance the residual was checked against (`solve(...,
+      residual_tol=)`); `residual_exceeded` says whether it was crossed.
+    - `stats`: diffrax's statistics (`num_steps`, ...) and, with `timed=True`,
+      `time_compile_s` and `time_run_s`.
+    - `result`: diffrax's result code (`diffrax.RESULTS.successful` when all went well);
+      `message` says it in words.
+    - `invariants`: the conserved invariants' values at the saved times (`solve(...,
+      conserve=...)`), by name; `drift()` gives their relative drift.
+
+    `sol.evaluate(x)` gives `u` at points `x` of shape `(..., d)` (or `(n,)` in 1D), for every
+    saved time: an array of shape `(len(ts), ...)` (`(B, len(ts), ...)` from `solve_batch`).
+    """
+
+    ts: Float[Array, " t"]
+    phis: Float[Array, "t p"]
+    net: CoLoRAMLP
+    residuals: Float[Array, " t"] | None
+    stats: dict[str, Any]
+    result: Any
+    mode: str = eqx.field(static=True)
+    invariants: dict[str, Float[Array, " t"]] = eqx.field(default_factory=dict)
+    residual_tol: float | None = eqx.field(default=None, static=True)
+
+    @property
+    def residual_exceeded(self):
+        """Whether the Galerkin residual rose above `residual_tol` at a saved time (per batch
+        member for `solve_batch`); `False` without a tolerance or for data-driven solutions."""
+        if self.residuals is None or self.residual_tol is None:
+            return False
+        worst = np.max(finite_or(self.residuals, -np.inf), axis=-1)
+        return worst > self.residual_tol if worst.ndim else bool(worst > self.residual_tol)
+
+    @property
+    def message(self) -> str:
+        """The result code in words (`"successful"` when the solve finished)."""
+        out = [result_message(c) for c in np.ravel(np.asarray(self.result._value))]
+        return out[0] if len(set(out)) == 1 else "; ".join(
+            f"member {i}: {m}" for i, m in enumerate(out))
+
+    def drift(self) -> dict[str, float]:
+        """Largest relative change `max_t |I(t) - I(t0)| / |I(t0)|` of each conserved
+        invariant, with the quadrature it was conserved with."""
+        return {name: relative_drift(vals) for name, vals in self.invariants.items()}
+
+    def evaluate(self, x: ArrayLike) -> Float[Array, "..."]:
+        """`u` at the points `x` (shape `(..., d)`; in 1D also `(n,)`) at every saved time.
+
+        **Raises:** `ValueError` for points of the wrong shape. Warns
+        (`IncompleteSolutionWarning`) where saved times have no solution (a failed solve
+        with `throw=False`): those evaluate to NaN."""
+        x = jnp.asarray(x, dtype=self.phis.dtype)
+        d = len(self.net.embedding.lower)
+        if d == 1 and x.ndim == 1:
+            x = x[..., None]
+        if x.ndim < 1 or x.shape[-1] != d:
+            hint = " (n,) or" if d == 1 else ""
+            raise ValueError(f"points must have shape{hint} (..., {d}) for this {d}-dimensional "
+                             f"model, got {x.shape}")
+        bad = ~np.all(np.isfinite(np.asarray(self.phis)), axis=-1)
+        if bad.any():
+            reached = finite_or(np.broadcast_to(np.asarray(self.ts), bad.shape), -np.inf)
+            last = np.max(np.where(bad, -np.inf, reached))
+            warnings.warn(IncompleteSolutionWarning(
+                f"{int(bad.sum())} of {bad.size} saved times have no solution and evaluate to "
+                f"NaN: the solve stopped (last solution at t={last:g}; {self.message}). "
+                "Use the times that have one, or fix the solve (its message says how)"),
+                stacklevel=2)
+        return _evaluate(self.net, self.phis, x)
+
+
+def result_message(code) -> str:
+    """diffrax's message for an integer result code (`"successful"` for 0)."""
+    return dfx.RESULTS._index_to_message[int(code)] or "successful"
+
+
+def finite_or(a, fill) -> np.ndarray:
+    """`a` as a NumPy array with its NaN and inf entries (times and values a failed solve did
+    not reach) replaced by `fill`."""
+    a = np.asarray(a)
+    return np.where(np.isfinite(a), a, fill)
+
+
+@eqx.filter_jit
+def _evaluate(net, phis, x):
+    flat = x.reshape(-1, x.shape[-1])
+    out = jax.vmap(lambda phi: jax.vmap(set_phi(net, phi))(flat))(
+        phis.reshape(-1, phis.shape[-1]))
+    return out.reshape(phis.shape[:-1] + x.shape[:-1])
