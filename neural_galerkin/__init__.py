@@ -2,7 +2,15 @@
 
 import importlib.metadata
 
+from ._checkpoint import Checkpoint as Checkpoint, load_checkpoint as load_checkpoint
 from ._compare import compare as compare, summary as summary
+from ._data import (
+    PointTrajectories as PointTrajectories,
+    Trajectories as Trajectories,
+    load_trajectories as load_trajectories,
+    trajectories_from_exact as trajectories_from_exact,
+    trajectories_from_fd as trajectories_from_fd,
+)
 from ._galerkin import (
     GalerkinField as GalerkinField,
     LeastSquares as LeastSquares,
@@ -51,14 +59,7 @@ from ._solve import (
     solve_batch as solve_batch,
 )
 from ._solver import GalerkinSolver as GalerkinSolver
-from ._training import (
-    PointTrajectories as PointTrajectories,
-    Trajectories as Trajectories,
-    load_trajectories as load_trajectories,
-    pretrain as pretrain,
-    trajectories_from_exact as trajectories_from_exact,
-    trajectories_from_fd as trajectories_from_fd,
-)
+from ._training import pretrain as pretrain
 
 try:
     __version__ = importlib.metadata.version("neural-galerkin")
