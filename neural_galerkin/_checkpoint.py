@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from ._files import replace_folder
+from ._files import check_writable_folder, replace_folder
 from ._model import (
     CONFIG_FILE,
     WEIGHTS_FILE,
@@ -118,6 +118,16 @@ def load_checkpoint(path: str | pathlib.Path) -> Checkpoint:
                          "from another checkpoint, or start afresh with init= (--init)") from None
     return Checkpoint(path=path, model=load_model(path), step=step, settings=settings,
                       history=history, run_info=state.get("run_info", {}), state=state)
+
+
+def check_checkpoint_dir(path) -> None:
+    """Refuse, before any work, a checkpoint folder that cannot be written or that holds other
+    files than a checkpoint (which it would replace)."""
+    path = pathlib.Path(path)
+    check_writable_folder(path, "checkpoint_dir")
+    if path.is_dir() and any(path.iterdir()) and not (path / STATE_FILE).is_file():
+        raise ValueError(f"checkpoint_dir {path} holds other files than a checkpoint; give a "
+                         "new or empty folder, or an earlier checkpoint folder to replace")
 
 
 def data_fingerprint(data) -> str:

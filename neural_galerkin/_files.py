@@ -58,8 +58,7 @@ def check_writable_folder(target: str | pathlib.Path, what: str) -> None:
     Probes by creating and removing a folder where the writes will go; creates nothing else."""
     target = pathlib.Path(target).absolute()
     if target.exists() and not target.is_dir():
-        raise ValueError(f"{what} {target} is a file; give a folder path (a new folder, or a "
-                         "model folder to replace)")
+        raise ValueError(f"{what} {target} is a file; give a folder path")
     above = target.parent
     while not above.exists():
         above = above.parent

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from ._checkpoint import (
     Checkpoint,
     StopRequests,
+    check_checkpoint_dir,
     check_resumable,
     data_fingerprint,
     key_to_json,
@@ -160,6 +161,8 @@ def pretrain(
     check_settings({**settings, "checkpoint_every": checkpoint_every, "time_limit": time_limit})
     if checkpoint_every is not None and checkpoint_dir is None:
         raise ValueError("checkpoint_every needs checkpoint_dir: the folder to write them to")
+    if checkpoint_dir is not None:
+        check_checkpoint_dir(checkpoint_dir)
     use_residual = residual_weight > 0
     if use_residual and pde is None:
         raise ValueError("residual_weight > 0 needs the pde whose residual to use")

@@ -109,6 +109,21 @@ def test_bad_settings_refused_before_any_work(bad, message, waves, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_unusable_checkpoint_dir_refused_before_any_work(waves, tmp_path):
+    (tmp_path / "f").write_text("keep me")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("keep me")
+    kw = dict(SETTINGS, key=jr.PRNGKey(0), **MODEL)
+    with pytest.raises(ValueError, match="checkpoint_dir .*f is a file; give a folder path"):
+        ng.pretrain(waves, checkpoint_dir=tmp_path / "f", **kw)
+    with pytest.raises(ValueError, match="lies under .*f, which is a file"):
+        ng.pretrain(waves, checkpoint_dir=tmp_path / "f" / "c", **kw)
+    with pytest.raises(ValueError, match="holds other files than a checkpoint; give a new"):
+        ng.pretrain(waves, checkpoint_dir=tmp_path / "notes", **kw)
+    assert (tmp_path / "f").read_text() == "keep me"
+    assert [p.name for p in (tmp_path / "notes").iterdir()] == ["a.txt"]
+
+
 def _config(**kw):
     return ng.ModelConfig(**{**dict(equation="data", lower=(0.0,), lengths=(1.0,),
                                     t_range=(0.0, 1.0), mu_range=(1.0, 3.0), **MODEL), **kw})
