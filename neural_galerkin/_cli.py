@@ -54,13 +54,14 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="shipped PDE whose recipe to follow (FD training data)")
     t.add_argument("--data", default=None,
                    help=".npz with u (n_mu, n_t, *grid), mu, t, x0, x1, ...")
-    t.add_argument("--out", default=None,
+    t.add_argument("--out", default=None, metavar="DIR",
                    help="folder to write the weights, history.json, loss.png and checkpoint/ "
                    "to (a new or empty folder, or an earlier model folder to replace; with "
                    "--resume: default the run's folder)")
     t.add_argument("--exclude-mu", type=float, nargs="+", default=(),
                    help="with --data: parameters to hold out of training (for testing)")
-    t.add_argument("--steps", type=int, default=None, help="optimiser steps")
+    t.add_argument("--steps", type=int, default=None,
+                   help="optimiser steps (default: the recipe's, 20000 with --data)")
     t.add_argument("--learning-rate", type=float, default=None,
                    help="peak learning rate of the schedule (default 3e-3)")
     t.add_argument("--batch-points", type=int, default=None,
@@ -68,12 +69,12 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init", default=None,
                    help="continue training from this weights folder (keeps its width, depth, "
                    "rank; fresh optimiser and schedule)")
-    t.add_argument("--resume", default=None,
+    t.add_argument("--resume", default=None, metavar="DIR",
                    help="continue the stopped run whose --out folder (or checkpoint folder) "
                    "this is, where it stopped: its optimiser, schedule, data and settings")
-    t.add_argument("--checkpoint-every", type=int, default=1000,
+    t.add_argument("--checkpoint-every", type=int, default=1000, metavar="N",
                    help="steps between checkpoints in OUT/checkpoint (default 1000)")
-    t.add_argument("--time-limit", type=float, default=None,
+    t.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="seconds of wall time after which to save the model and a "
                    "checkpoint and stop (at the end of the current chunk of steps)")
     t.add_argument("--seed", type=int, default=None, help="random seed")

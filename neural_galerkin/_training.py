@@ -277,41 +277,43 @@ def pretrain(
 
     stopped = None
     bar = tqdm(total=steps, initial=done, desc="pretraining", disable=not progress, unit="step")
-    with StopRequests(handle_signals) as requests:
-        while done < steps:
-            end = min(_next_multiple(done, log_every), steps)
-            if checkpoint_every is not None:
-                end = min(end, _next_multiple(done, checkpoint_every))
-            params, opt_state, total = run_chunk(params, opt_state, step_keys,
-                                                 jnp.asarray(done), jnp.asarray(end - done))
-            total = float(total)
-            if not math.isfinite(total):
-                kept = (f"; the last checkpoint is in {checkpoint_dir}"
-                        if checkpoint_dir is not None and pathlib.Path(checkpoint_dir).is_dir()
-                        else "")
-                raise FloatingPointError(f"pretraining diverged at step {end} (loss {total}); "
-                                         f"lower learning_rate{kept}")
-            bar.update(end - done)
-            window = [window[0] + total, window[1] + end - done]
-            done = end
-            if done % log_every == 0 or done == steps:
-                history["step"].append(done)
-                history["loss"].append(window[0] / window[1])
-                history["wall_s"].append(before + time.perf_counter() - start)
-                bar.set_postfix(loss=f"{history['loss'][-1]:.2e}")
-                window = [0.0, 0]
-            if done < steps and requests.signal is not None:
-                stopped = signal.Signals(requests.signal).name
-            elif done < steps and time_limit is not None and (
-                    time.perf_counter() - start >= time_limit):
-                stopped = "time_limit"
-            if checkpoint_dir is not None and (
-                    stopped or done == steps
-                    or (checkpoint_every is not None and done % checkpoint_every == 0)):
-                write_checkpoint()
-            if stopped:
-                break
-    bar.close()
+    try:
+        with StopRequests(handle_signals) as requests:
+            while done < steps:
+                end = min(_next_multiple(done, log_every), steps)
+                if checkpoint_every is not None:
+                    end = min(end, _next_multiple(done, checkpoint_every))
+                params, opt_state, total = run_chunk(params, opt_state, step_keys,
+                                                     jnp.asarray(done), jnp.asarray(end - done))
+                total = float(total)
+                if not math.isfinite(total):
+                    kept = (f"; the last checkpoint is in {checkpoint_dir}"
+                            if checkpoint_dir is not None and pathlib.Path(checkpoint_dir).is_dir()
+                            else "")
+                    raise FloatingPointError(f"pretraining diverged at step {end} (loss {total}); "
+                                             f"lower learning_rate{kept}")
+                bar.update(end - done)
+                window = [window[0] + total, window[1] + end - done]
+                done = end
+                if done % log_every == 0 or done == steps:
+                    history["step"].append(done)
+                    history["loss"].append(window[0] / window[1])
+                    history["wall_s"].append(before + time.perf_counter() - start)
+                    bar.set_postfix(loss=f"{history['loss'][-1]:.2e}")
+                    window = [0.0, 0]
+                if done < steps and requests.signal is not None:
+                    stopped = signal.Signals(requests.signal).name
+                elif done < steps and time_limit is not None and (
+                        time.perf_counter() - start >= time_limit):
+                    stopped = "time_limit"
+                if checkpoint_dir is not None and (
+                        stopped or done == steps
+                        or (checkpoint_every is not None and done % checkpoint_every == 0)):
+                    write_checkpoint()
+                if stopped:
+                    break
+    finally:
+        bar.close()
     history.update(time_s=before + time.perf_counter() - start, done=done, stopped=stopped)
     return eqx.combine(params, static), history
 
