@@ -98,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     jax.config.update("jax_enable_x64", True)  # accuracy targets are in float64
     try:
         return {"list": _list, "solve": _solve, "pretrain": _pretrain}[args.command](args)
-    except (ValueError, FileNotFoundError, FloatingPointError, NotImplementedError,
-            ImportError) as e:
+    except (ValueError, OSError, FloatingPointError, NotImplementedError, ImportError) as e:
+        # OSError: a file that cannot be read or written (a disk full, a permission)
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

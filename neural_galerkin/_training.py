@@ -271,9 +271,14 @@ def pretrain(
     start = time.perf_counter()
 
     def write_checkpoint():
-        save_checkpoint(checkpoint_dir, model=eqx.combine(params, static), opt_state=opt_state,
-                        step=done, settings=settings, key=key, history=history, window=window,
-                        elapsed_s=before + time.perf_counter() - start, run_info=run_info)
+        try:
+            save_checkpoint(checkpoint_dir, model=eqx.combine(params, static),
+                            opt_state=opt_state, step=done, settings=settings, key=key,
+                            history=history, window=window,
+                            elapsed_s=before + time.perf_counter() - start, run_info=run_info)
+        except OSError as e:
+            raise OSError(f"could not write a checkpoint to {checkpoint_dir} ({e}); the one "
+                          "before it, if any, is still there") from e
 
     stopped = None
     bar = tqdm(total=steps, initial=done, desc="pretraining", disable=not progress, unit="step")

@@ -150,6 +150,27 @@ def test_save_model_is_atomic(tmp_path, monkeypatch):
     assert (folder / "history.json").read_text() == "{}"  # other files in the folder stay
 
 
+def test_failed_checkpoint_write_keeps_the_one_before(waves, tmp_path, monkeypatch):
+    real, calls = eqx.tree_serialise_leaves, []
+
+    def fails_at_the_second_checkpoint(path, tree, *args, **kwargs):
+        calls.append(path)  # a checkpoint writes the weights and the optimiser state
+        if len(calls) > 2:
+            pathlib.Path(path).write_bytes(b"half a file")
+            raise OSError(28, "No space left on device")
+        return real(path, tree, *args, **kwargs)
+
+    monkeypatch.setattr(eqx, "tree_serialise_leaves", fails_at_the_second_checkpoint)
+    with pytest.raises(OSError, match="could not write a checkpoint to .*No space left on "
+                       "device.*the one before it, if any, is still there"):
+        ng.pretrain(waves, key=jr.PRNGKey(0), checkpoint_dir=tmp_path / "c",
+                    checkpoint_every=10, **dict(SETTINGS, steps=30, log_every=10), **MODEL)
+    monkeypatch.undo()
+    ckpt = ng.load_checkpoint(tmp_path / "c")
+    assert ckpt.step == 10 and ckpt.history["step"] == [10]
+    assert [p.name for p in tmp_path.iterdir()] == ["c"]
+
+
 @pytest.mark.parametrize("kw, message", [
     (dict(mu_range=(3.0, 1.0)), r"mu_range \(3.0, 1.0\) is reversed or empty: give \(low, "),
     (dict(t_range=(1.0, 0.0)), r"t_range \(1.0, 0.0\) is reversed"),
