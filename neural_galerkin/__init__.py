@@ -3,8 +3,16 @@
 import importlib.metadata
 
 from ._batch import solve_batch as solve_batch
+from ._checkpoint import Checkpoint as Checkpoint, load_checkpoint as load_checkpoint
 from ._checks import default_samples as default_samples, sample_points as sample_points
 from ._compare import compare as compare, summary as summary
+from ._data import (
+    PointTrajectories as PointTrajectories,
+    Trajectories as Trajectories,
+    load_trajectories as load_trajectories,
+    trajectories_from_exact as trajectories_from_exact,
+    trajectories_from_fd as trajectories_from_fd,
+)
 from ._fit import fit_initial_condition as fit_initial_condition
 from ._galerkin import (
     GalerkinField as GalerkinField,
@@ -53,14 +61,7 @@ from ._solution import (
 )
 from ._solve import solve as solve
 from ._solver import GalerkinSolver as GalerkinSolver
-from ._training import (
-    PointTrajectories as PointTrajectories,
-    Trajectories as Trajectories,
-    load_trajectories as load_trajectories,
-    pretrain as pretrain,
-    trajectories_from_exact as trajectories_from_exact,
-    trajectories_from_fd as trajectories_from_fd,
-)
+from ._training import pretrain as pretrain
 
 try:
     __version__ = importlib.metadata.version("neural-galerkin")

@@ -57,10 +57,14 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="shipped PDE whose recipe to follow (FD training data)")
     t.add_argument("--data", default=None,
                    help=".npz with u (n_mu, n_t, *grid), mu, t, x0, x1, ...")
-    t.add_argument("--out", required=True, help="folder to write the weights to")
+    t.add_argument("--out", default=None, metavar="DIR",
+                   help="folder to write the weights, history.json, loss.png and checkpoint/ "
+                   "to (a new or empty folder, or an earlier model folder to replace; with "
+                   "--resume: default the run's folder)")
     t.add_argument("--exclude-mu", type=float, nargs="+", default=(),
                    help="with --data: parameters to hold out of training (for testing)")
-    t.add_argument("--steps", type=int, default=None, help="optimiser steps")
+    t.add_argument("--steps", type=int, default=None,
+                   help="optimiser steps (default: the recipe's, 20000 with --data)")
     t.add_argument("--learning-rate", type=float, default=None,
                    help="peak learning rate of the schedule (default 3e-3)")
     t.add_argument("--batch-points", type=int, default=None,
@@ -68,6 +72,14 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init", default=None,
                    help="continue training from this weights folder (keeps its width, depth, "
                    "rank; fresh optimiser and schedule)")
+    t.add_argument("--resume", default=None, metavar="DIR",
+                   help="continue the stopped run whose --out folder (or checkpoint folder) "
+                   "this is, where it stopped: its optimiser, schedule, data and settings")
+    t.add_argument("--checkpoint-every", type=int, default=1000, metavar="N",
+                   help="steps between checkpoints in OUT/checkpoint (default 1000)")
+    t.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="seconds of wall time after which to save the model and a "
+                   "checkpoint and stop (at the end of the current chunk of steps)")
     t.add_argument("--seed", type=int, default=None, help="random seed")
     t.add_argument("--width", type=int, default=None)
     t.add_argument("--depth", type=int, default=None)
@@ -109,10 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     jax.config.update("jax_enable_x64", True)  # accuracy targets are in float64
     try:
         return {"list": _list, "solve": _solve, "pretrain": _pretrain}[args.command](args)
-    except (ValueError, FileNotFoundError, FloatingPointError, NotImplementedError,
-            ImportError) as e:
+    except (ValueError, OSError, FloatingPointError, NotImplementedError, ImportError) as e:
+        # OSError: a file that cannot be read or written (a disk full, a permission)
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
     except SolveError as e:  # the equation-driven solve failed; its message says what to do
         print(f"error: {e}", file=sys.stderr)
         return 3
@@ -246,30 +261,44 @@ def _solve(args) -> int:
 def _pretrain(args) -> int:
     import jax.random as jr
 
-    from ._model import load_model, save_model
+    import pdes
+
+    from ._cli_pretrain import (
+        CHECKPOINT_FOLDER,
+        TRAINING_OPTIONS,
+        check_out,
+        cli_option,
+        finish,
+        read_resume,
+    )
+    from ._model import load_model
     from ._recipes import RECIPES
     from ._training import (
+        check_settings,
         load_trajectories,
         pretrain,
         trajectories_from_exact,
         trajectories_from_fd,
     )
 
+    # everything that can be refused is, before data generation and training
+    check_settings({k: getattr(args, k) for k in (*TRAINING_OPTIONS, "checkpoint_every",
+                                                  "time_limit")}, cli_option)
     overrides = {k: getattr(args, k) for k in ("width", "depth", "rank")
                  if getattr(args, k) is not None}
-    import pdes
+    ckpt = read_resume(args, overrides) if args.resume is not None else None
+    out = check_out(args, ckpt)
 
-    # the residual term's weight: the option's, else the recipe's (none with --data)
+    # the residual term's weight: the option's, else the run's or the recipe's (none with --data)
     rec = RECIPES.get((args.pde or "").lower()) if args.data is None else None
     weight = args.residual_weight
     if weight is None:
-        weight = rec.residual_weight if rec is not None else 0.0
+        weight = (ckpt.settings["residual_weight"] if ckpt is not None
+                  else rec.residual_weight if rec is not None else 0.0)
     if args.residual_points is not None:  # checked before any (possibly long) data generation
         if not weight > 0:
             raise ValueError("--residual-points needs a residual term: give --residual-weight "
                              "(and the PDE name), or a PDE whose recipe has one")
-        if args.residual_points < 1:
-            raise ValueError(f"--residual-points must be at least 1, got {args.residual_points}")
 
     if args.data is not None:
         data = load_trajectories(args.data)
@@ -281,7 +310,9 @@ def _pretrain(args) -> int:
                                  f"the data's mu ({', '.join(f'{m:g}' for m in data.mu)})")
             data = dataclasses.replace(data, u=data.u[keep], mu=data.mu[keep])
         name = args.pde or "data"
-        model_kw, steps, seed = overrides, args.steps or 20_000, args.seed or 0
+        model_kw = overrides
+        steps = 20_000 if args.steps is None else args.steps
+        seed = 0 if args.seed is None else args.seed
         if weight > 0:
             if args.pde is None:
                 raise ValueError("--residual-weight needs the PDE name whose residual to use")
@@ -300,7 +331,7 @@ def _pretrain(args) -> int:
         model_kw = {**rec.model, **overrides}
         if weight > 0:
             model_kw.update(pde=eq, residual_weight=weight, residual_points=rec.residual_points)
-        steps = args.steps or rec.steps
+        steps = rec.steps if args.steps is None else args.steps
         seed = rec.seed if args.seed is None else args.seed
         ts = np.linspace(0, eq.t1, rec.n_times)
         if rec.data == "exact":
@@ -322,13 +353,22 @@ def _pretrain(args) -> int:
     for option in ("learning_rate", "batch_points", "residual_points"):
         if getattr(args, option) is not None:
             model_kw[option] = getattr(args, option)
-    model, history = pretrain(data, equation=name, steps=steps, key=jr.PRNGKey(seed),
-                              **model_kw)
-    out = save_model(args.out, model)
-    kind = f"equation-aware (PDE residual weight {weight:g})" if weight > 0 else "data-only"
-    print(f"trained {steps} steps, {kind}, in {history['time_s']:.1f} s; final loss "
-          f"{history['loss'][-1]:.3e}; saved to {out}")
-    return 0
+    key = jr.PRNGKey(seed)
+    model_kw["log_every"] = min(500, max(1, steps // 20))  # a history of 20 or more entries
+    if ckpt is not None:  # the run's settings, except those given (which must be the same)
+        pde = model_kw.get("pde")
+        model_kw = {k: v for k, v in ckpt.settings.items() if k not in ("pde", "data")}
+        model_kw.update({k: getattr(args, k) for k in TRAINING_OPTIONS
+                         if getattr(args, k) is not None}, pde=pde)
+        steps, key, name = model_kw.pop("steps"), None, ckpt.model.config.equation
+    run_info = {"pde": args.pde, "exclude_mu": list(args.exclude_mu), "seed": seed,
+                "data": None if args.data is None else str(pathlib.Path(args.data).resolve())}
+    model, history = pretrain(data, equation=name, steps=steps, key=key, resume=ckpt,
+                              checkpoint_dir=out / CHECKPOINT_FOLDER,
+                              checkpoint_every=args.checkpoint_every,
+                              time_limit=args.time_limit, handle_signals=True,
+                              run_info=run_info, **model_kw)
+    return finish(out, model, history, steps, weight, args.time_limit)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 import pathlib
 from typing import Any
 
@@ -12,6 +13,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
+from ._files import replace_folder
 from ._network import CoLoRAMLP, HyperNetwork, PeriodicEmbedding, num_phi, set_phi
 
 WEIGHTS_FILE = "weights.eqx"
@@ -37,6 +39,31 @@ class ModelConfig:
     hyper_width: int = 32
     hyper_depth: int = 3
     log_mu: bool = False
+
+    def __post_init__(self):
+        problems = []
+        d = len(self.lower)
+        if d < 1 or len(self.lengths) != d:
+            problems.append(f"lower {self.lower} and lengths {self.lengths} must have one entry "
+                            "per space direction each")
+        if not all(math.isfinite(v) for v in (*self.lower, *self.lengths)) or not all(
+                v > 0 for v in self.lengths):
+            problems.append(f"lengths {self.lengths} must be positive and finite (and lower "
+                            f"{self.lower} finite): the box is lower + [0, lengths)")
+        for name, strict in (("t_range", True), ("mu_range", False)):
+            r = getattr(self, name)
+            if len(r) != 2 or not all(math.isfinite(v) for v in r):
+                problems.append(f"{name} {r} must be two finite numbers (low, high)")
+            elif r[0] > r[1] or (strict and r[0] == r[1]):
+                problems.append(f"{name} {r} is reversed or empty: give (low, high) with low "
+                                f"{'<' if strict else '<='} high")
+        if self.log_mu and len(self.mu_range) == 2 and not self.mu_range[0] > 0:
+            problems.append(f"log_mu needs a positive mu_range, got {self.mu_range}")
+        for name in ("width", "depth", "rank", "n_freq", "hyper_width", "hyper_depth"):
+            if not getattr(self, name) >= 1:
+                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        if problems:
+            raise ValueError("invalid ModelConfig: " + "; ".join(problems))
 
     def to_json(self) -> dict[str, Any]:
         return {"format_version": FORMAT_VERSION, **dataclasses.asdict(self)}
@@ -101,12 +128,18 @@ def make_model(config: ModelConfig, *, key: PRNGKeyArray) -> CoLoRAModel:
 
 def save_model(path: str | pathlib.Path, model: CoLoRAModel) -> pathlib.Path:
     """Save `model` into the folder `path` (created if needed): `config.json` with the
-    hyperparameters and `weights.eqx` with the equinox-serialised arrays."""
-    path = pathlib.Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    (path / CONFIG_FILE).write_text(json.dumps(model.config.to_json(), indent=2) + "\n")
-    eqx.tree_serialise_leaves(path / WEIGHTS_FILE, model)
-    return path
+    hyperparameters and `weights.eqx` with the equinox-serialised arrays.
+
+    The two files are written into a new folder beside `path` that then replaces it, so an
+    error part-way leaves an earlier model at `path` intact (and no half-written one). Other
+    files in an existing `path` (a training history, a checkpoint) stay."""
+    return replace_folder(path, lambda folder: write_model_files(folder, model))
+
+
+def write_model_files(folder: pathlib.Path, model: CoLoRAModel) -> None:
+    """Write `config.json` and `weights.eqx` of `model` into the existing `folder`."""
+    (folder / CONFIG_FILE).write_text(json.dumps(model.config.to_json(), indent=2) + "\n")
+    eqx.tree_serialise_leaves(folder / WEIGHTS_FILE, model)
 
 
 def _read_in_current_precision(f, like):

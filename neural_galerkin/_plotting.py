@@ -35,6 +35,17 @@ def plot_comparison(report: dict[str, Any], path: str | pathlib.Path) -> pathlib
     return _save(fig, path, plt)
 
 
+def plot_history(history: dict[str, Any], path: str | pathlib.Path) -> pathlib.Path:
+    """Save a figure of a `pretrain` loss history: the loss against the step (log scale)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4), constrained_layout=True)
+    ax.semilogy(history["step"], history["loss"], marker=".")
+    ax.set(xlabel="step", ylabel="relative loss (mean over the steps before)",
+           title=f"pretraining: {history['time_s']:.0f} s of wall time")
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, path, plt)
+
+
 def _pyplot():
     try:
         import matplotlib

@@ -1,8 +1,10 @@
-"""Offline pretraining of a CoLoRA model and its hypernetwork on trajectories (optax)."""
+"""Offline pretraining of a CoLoRA model and its hypernetwork on trajectories (optax), with
+checkpoints, resuming and clean stops."""
 
-import dataclasses
 import math
+import numbers
 import pathlib
+import signal
 import time
 
 import equinox as eqx
@@ -14,161 +16,25 @@ import optax
 from jaxtyping import PRNGKeyArray
 from tqdm.auto import tqdm
 
+from ._checkpoint import (
+    Checkpoint,
+    StopRequests,
+    check_checkpoint_dir,
+    check_resumable,
+    data_fingerprint,
+    key_to_json,
+    load_checkpoint,
+    save_checkpoint,
+)
+from ._data import (  # noqa: F401 (re-exported: these lived here)
+    PointTrajectories,
+    Trajectories,
+    load_trajectories,
+    trajectories_from_exact,
+    trajectories_from_fd,
+)
 from ._model import CoLoRAModel, ModelConfig, make_model
 from ._network import set_phi
-
-
-@dataclasses.dataclass(frozen=True)
-class Trajectories:
-    """Solution snapshots `u[i, j, ...]` at parameter `mu[i]`, time `t[j]`, on the periodic
-    grid spanned by the coordinate arrays `x` (one per direction, right end left out)."""
-
-    u: np.ndarray
-    mu: np.ndarray
-    t: np.ndarray
-    x: tuple[np.ndarray, ...]
-    lower: tuple[float, ...]
-    lengths: tuple[float, ...]
-
-    def __post_init__(self):
-        d = len(self.x)
-        expected = (self.mu.shape[0], self.t.shape[0], *(len(c) for c in self.x))
-        if self.u.shape != expected:
-            raise ValueError(
-                f"u has shape {self.u.shape}; with {len(self.mu)} mu, {len(self.t)} times and "
-                f"grid {tuple(len(c) for c in self.x)} it must be (n_mu, n_t, *grid) = "
-                f"{expected}"
-            )
-        if self.mu.ndim != 1 or self.t.ndim != 1 or d < 1:
-            raise ValueError("mu and t must be 1D arrays, and there must be at least one x")
-        _check_finite_and_times(self.t, u=self.u, mu=self.mu, t=self.t,
-                                **{f"x{i}": c for i, c in enumerate(self.x)})
-
-    @property
-    def ndim(self) -> int:
-        return len(self.x)
-
-    @property
-    def points(self) -> np.ndarray:
-        """Grid points, shape `(*grid, d)`."""
-        return np.stack(np.meshgrid(*self.x, indexing="ij"), axis=-1)
-
-
-@dataclasses.dataclass(frozen=True)
-class PointTrajectories:
-    """Solution values `u[i, j, k]` at parameter `mu[i]`, time `t[j]` and the scattered point
-    `points[k]` of the periodic box `lower + [0, lengths)`: the form of training data where a
-    grid is out of reach (high dimension), e.g. from an exact solution
-    (`trajectories_from_exact`). `pretrain` takes it like `Trajectories`."""
-
-    u: np.ndarray
-    mu: np.ndarray
-    t: np.ndarray
-    points: np.ndarray
-    lower: tuple[float, ...]
-    lengths: tuple[float, ...]
-
-    def __post_init__(self):
-        if self.points.ndim != 2 or self.points.shape[1] != len(self.lower):
-            raise ValueError(f"points must have shape (n, {len(self.lower)}), got "
-                             f"{self.points.shape}")
-        expected = (len(self.mu), len(self.t), len(self.points))
-        if self.u.shape != expected:
-            raise ValueError(f"u has shape {self.u.shape}, expected (n_mu, n_t, n_points) = "
-                             f"{expected}")
-        _check_finite_and_times(self.t, u=self.u, mu=self.mu, t=self.t, points=self.points)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.lower)
-
-
-def _check_finite_and_times(times, **arrays) -> None:
-    for name, arr in arrays.items():
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"the data array {name!r} contains NaN or inf")
-    if np.any(np.diff(times) <= 0):
-        raise ValueError("t must be strictly increasing")
-
-
-def trajectories_from_exact(equation, mus, ts, n_points: int, *, key) -> PointTrajectories:
-    """Training data from `equation.exact(x, t, mu)` at `n_points` uniformly random points of
-    the box (the same points at every `(mu, t)`)."""
-    if not hasattr(equation, "exact"):
-        raise ValueError(f"{equation.name} has no exact solution; use trajectories_from_fd")
-    pts = np.asarray(equation.random_points(n_points, key))
-    ts = np.asarray(ts, dtype=float)
-    mus = np.asarray(mus, dtype=float)
-    f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (None, 0, None)),
-                         (None, None, 0)))
-    u = np.asarray(f(jnp.asarray(pts), jnp.asarray(ts), jnp.asarray(mus)))
-    return PointTrajectories(u=u, mu=mus, t=ts, points=pts, lower=tuple(equation.lower),
-                             lengths=tuple(equation.lengths))
-
-
-def trajectories_from_fd(equation, mus, n: int, ts) -> Trajectories:
-    """Reference trajectories of `equation` at the parameters `mus` (FD on `n` points)."""
-    from pdes import fd_solve
-
-    ts = np.asarray(ts, dtype=float)
-    us = [np.asarray(fd_solve(equation, mu, n, ts).us) for mu in mus]
-    grid = equation.grid(n)
-    xs = tuple(np.asarray(grid[(0,) * i + (slice(None),) + (0,) * (equation.ndim - i - 1)][:, i])
-               for i in range(equation.ndim))
-    return Trajectories(u=np.stack(us), mu=np.asarray(mus, float), t=ts, x=xs,
-                        lower=tuple(equation.lower), lengths=tuple(equation.lengths))
-
-
-def load_trajectories(path: str | pathlib.Path) -> Trajectories:
-    """Read an `.npz` with `u` (n_mu, n_t, *grid), `mu`, `t` and one coordinate array per
-    direction `x0`, `x1`, ... . The domain is periodic: where a coordinate array includes both
-    ends (its last point repeats the first, as in the CoLoRA data), the last point is dropped.
-
-    **Raises:** `FileNotFoundError`, or `ValueError` saying which array is missing, of the
-    wrong shape or not finite.
-    """
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no data file at {path}")
-    try:
-        data = np.load(path)
-        keys = set(data.files)
-    except Exception as e:
-        raise ValueError(f"{path} is not a readable .npz file ({e})") from None
-    missing = [k for k in ("u", "mu", "t", "x0") if k not in keys]
-    if missing:
-        raise ValueError(f"{path} lacks the arrays {missing}; it needs u (n_mu, n_t, *grid), "
-                         "mu, t and x0, x1, ... (one coordinate array per direction)")
-    d = 0
-    while f"x{d}" in keys:
-        d += 1
-    u = np.asarray(data["u"], dtype=float)
-    if not np.all(np.isfinite(u)):
-        raise ValueError(f"the data array 'u' in {path} contains NaN or inf")
-    if u.ndim != 2 + d:
-        raise ValueError(f"u has {u.ndim} axes; with {d} coordinate arrays it needs {2 + d}")
-    xs, lower, lengths = [], [], []
-    for i in range(d):
-        c = np.asarray(data[f"x{i}"], dtype=float)
-        if c.ndim != 1 or len(c) < 2 or np.any(np.diff(c) <= 0):
-            raise ValueError(f"x{i} must be a 1D increasing array")
-        dx = c[1] - c[0]
-        if not np.allclose(np.diff(c), dx, rtol=1e-6):
-            raise ValueError(f"x{i} must be uniformly spaced")
-        if u.shape[2 + i] != len(c):
-            raise ValueError(f"u has {u.shape[2 + i]} points along axis {i}, x{i} has {len(c)}")
-        last = np.take(u, [0, -1], axis=2 + i)
-        repeats = np.allclose(np.take(last, 0, axis=2 + i), np.take(last, 1, axis=2 + i),
-                              rtol=1e-5, atol=1e-6 * (np.abs(u).max() + 1e-30))
-        if repeats:  # periodic grid stored with both ends
-            u = np.take(u, np.arange(len(c) - 1), axis=2 + i)
-            c = c[:-1]
-        xs.append(c)
-        lower.append(float(c[0]))
-        lengths.append(float(len(c) * dx))
-    return Trajectories(u=u, mu=np.asarray(data["mu"], float).ravel(),
-                        t=np.asarray(data["t"], float), x=tuple(xs), lower=tuple(lower),
-                        lengths=tuple(lengths))
 
 
 def _check_init(init, config, config_kwargs):
@@ -185,6 +51,35 @@ def _check_init(init, config, config_kwargs):
     return init
 
 
+def check_settings(settings: dict, name=lambda option: option) -> None:
+    """Refuse bad pretraining settings with a `ValueError` that names the setting (through
+    `name`, e.g. as a command-line option) and what it must be, before any work is done.
+    Settings that are `None` are not checked."""
+    counts = {"steps": "the number of optimiser steps",
+              "batch_snapshots": "(mu, t) snapshots in each step's batch",
+              "batch_points": "grid points per snapshot in each step's batch",
+              "log_every": "steps between two entries of the loss history",
+              "residual_snapshots": "(t, mu) samples of the residual term per step",
+              "residual_points": "points per sample of the residual term",
+              "checkpoint_every": "steps between two checkpoints"}
+    for k, what in counts.items():
+        v = settings.get(k)
+        if v is not None and not (isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                                  and v >= 1):
+            raise ValueError(f"{name(k)} must be at least 1, got {v!r}: give {what} (a whole "
+                             "number)")
+    positive = {"learning_rate": "the peak of the learning-rate schedule, e.g. 3e-3",
+                "time_limit": "the seconds of wall time after which to save and stop"}
+    for k, what in positive.items():
+        v = settings.get(k)
+        if v is not None and not (math.isfinite(v) and v > 0):
+            raise ValueError(f"{name(k)} must be positive, got {v!r}: give {what}")
+    v = settings.get("residual_weight")
+    if v is not None and not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name('residual_weight')} must be 0 (data only) or positive, got "
+                         f"{v!r}")
+
+
 def pretrain(
     data: Trajectories | PointTrajectories,
     *,
@@ -193,7 +88,7 @@ def pretrain(
     batch_snapshots: int = 32,
     batch_points: int = 256,
     learning_rate: float = 3e-3,
-    key: PRNGKeyArray,
+    key: PRNGKeyArray | None = None,
     progress: bool = True,
     log_every: int = 500,
     pde=None,
@@ -201,13 +96,20 @@ def pretrain(
     residual_snapshots: int = 8,
     residual_points: int = 128,
     init: CoLoRAModel | None = None,
+    resume: str | pathlib.Path | Checkpoint | None = None,
+    checkpoint_dir: str | pathlib.Path | None = None,
+    checkpoint_every: int | None = None,
+    time_limit: float | None = None,
+    handle_signals: bool = False,
+    run_info: dict | None = None,
     **config_kwargs,
 ) -> tuple[CoLoRAModel, dict]:
     """Train the offline weights `theta` of a CoLoRA network jointly with a hypernetwork
     `h(t, mu)` on snapshots, minimising the relative mean-squared error
     `mean (u(x; theta, h(t, mu)) - u_data)^2 / mean u_data^2` over random batches of
     `batch_snapshots` (mu, t) pairs times `batch_points` grid points (Adam, warm-up and cosine
-    decay of the learning rate; optax). Reproducible from `key`.
+    decay of the learning rate; optax). Reproducible from `key`: each step draws its batch
+    from its own key, `jr.split(key_data, steps)[step]`.
 
     **Equation-aware pretraining.** With a `pde` and `residual_weight > 0`, the loss gains
     the PDE residual along the hypernetwork's trajectories,
@@ -217,28 +119,79 @@ def pretrain(
     manifold's tangent `J dh/dt` to follow the equation, which is what the equation-driven
     solve needs. `u_t` in the scale is estimated from the data by finite differences in time.
 
-    **Continuing a run.** With `init`, training starts from that model's weights (theta and
-    the hypernetwork) instead of a fresh initialisation, with a fresh optimiser and learning
+    **Continuing from a model.** With `init`, training starts from that model's weights (theta
+    and the hypernetwork) instead of a fresh initialisation, with a fresh optimiser and learning
     rate schedule; the model's configuration is kept and `config_kwargs` must be empty. Its
     domain, time range and parameter range must match the data's.
+
+    **Checkpoints and resuming.** With `checkpoint_dir`, a checkpoint (model, optimiser state,
+    step, key, loss history) is written there every `checkpoint_every` steps (if given), at a
+    stop and at the end, each replacing the last whole (`load_checkpoint`; the folder also
+    loads with `load_model`). `resume=` a checkpoint (or its folder) continues that run where it
+    stood: optimiser state, schedule and the steps' keys as if it had not stopped (the same
+    weights to round-off). It needs the same data and settings (`steps`, batch sizes, learning
+    rate, `log_every`, residual term), refuses others by name, and takes its key and model
+    configuration from the checkpoint (`key` may be left out). `run_info` (JSON) is stored
+    in the checkpoints as it is.
+
+    **Stopping.** With `time_limit` (seconds), training stops at the end of the first chunk of
+    steps (a chunk ends every `log_every` and `checkpoint_every` steps) after that much wall
+    time; with `handle_signals=True` (the command line asks for it), SIGINT and SIGTERM stop
+    it at the end of the current chunk instead of killing the process. Either way a
+    checkpoint is written (with `checkpoint_dir`) and the model so far is returned, with
+    `history["stopped"]` saying why (`"time_limit"`, `"SIGINT"`, `"SIGTERM"`; `None` for a
+    run that did all its steps).
 
     Extra keyword arguments go to `ModelConfig` (`width`, `depth`, `rank`, ...). The
     hypernetwork takes `mu` on a log scale when the training values are positive and span
     more than a factor of 5.
 
-    **Returns:** `(model, history)` with the loss every `log_every` steps and the wall time.
+    **Returns:** `(model, history)`: the mean loss over each `log_every` steps (`"step"`,
+    `"loss"`), the wall time at each (`"wall_s"`) and in all (`"time_s"`, over the resumed
+    runs), the steps taken (`"done"`, all of them unless stopped) and `"stopped"`.
+
+    **Raises:** `ValueError` for bad settings (before any work), `FloatingPointError` if the
+    loss diverges (the last checkpoint stays).
     """
+    settings = dict(steps=steps, batch_snapshots=batch_snapshots, batch_points=batch_points,
+                    learning_rate=learning_rate, log_every=log_every,
+                    residual_weight=residual_weight, residual_snapshots=residual_snapshots,
+                    residual_points=residual_points,
+                    pde=None if pde is None else getattr(pde, "name", type(pde).__name__))
+    check_settings({**settings, "checkpoint_every": checkpoint_every, "time_limit": time_limit})
+    if checkpoint_every is not None and checkpoint_dir is None:
+        raise ValueError("checkpoint_every needs checkpoint_dir: the folder to write them to")
+    if checkpoint_dir is not None:
+        check_checkpoint_dir(checkpoint_dir)
+    use_residual = residual_weight > 0
+    if use_residual and pde is None:
+        raise ValueError("residual_weight > 0 needs the pde whose residual to use")
+    if resume is not None and (init is not None or config_kwargs):
+        raise ValueError("pretrain(resume=...) continues the checkpoint's model and "
+                         f"configuration; drop init= and {sorted(config_kwargs)}")
+    settings["data"] = data_fingerprint(data)
     mu_lo, mu_hi = float(data.mu.min()), float(data.mu.max())
     log_mu = config_kwargs.pop("log_mu", mu_lo > 0 and mu_hi / mu_lo > 5)
-    config = ModelConfig(equation=equation, lower=data.lower, lengths=data.lengths,
-                         t_range=(float(data.t[0]), float(data.t[-1])),
-                         mu_range=(mu_lo, mu_hi), log_mu=log_mu, **config_kwargs)
-    kmodel, kdata = jr.split(key)
-    if init is None:
-        model = make_model(config, key=kmodel)
+    if resume is not None:
+        ckpt = resume if isinstance(resume, Checkpoint) else load_checkpoint(resume)
+        check_resumable(ckpt, settings)
+        if key is not None and key_to_json(key) != key_to_json(ckpt.key):
+            raise ValueError(f"pretrain(resume=...): key differs from the key of the run in "
+                             f"{ckpt.path}; leave key out to take the run's")
+        key, model = ckpt.key, ckpt.model
+        kdata = jr.split(key)[1]
     else:
-        model = _check_init(init, config, config_kwargs)
-        config = model.config
+        if key is None:
+            raise ValueError("pretrain needs key= (a jax.random key), or resume= a checkpoint")
+        config = ModelConfig(equation=equation, lower=data.lower, lengths=data.lengths,
+                             t_range=(float(data.t[0]), float(data.t[-1])),
+                             mu_range=(mu_lo, mu_hi), log_mu=log_mu, **config_kwargs)
+        kmodel, kdata = jr.split(key)
+        if init is None:
+            model = make_model(config, key=kmodel)
+        else:
+            model = _check_init(init, config, config_kwargs)
+    config = model.config
     dtype = jnp.zeros(()).dtype
     u = jnp.asarray(data.u.reshape(data.u.shape[0] * data.u.shape[1], -1), dtype)
     pts = jnp.asarray(data.points.reshape(-1, data.ndim), dtype)
@@ -252,11 +205,10 @@ def pretrain(
     optim = optax.adam(schedule)
     params, static = eqx.partition(model, eqx.is_inexact_array)
     opt_state = optim.init(params)
+    if resume is not None:
+        opt_state = ckpt.opt_state(opt_state)
 
-    use_residual = residual_weight > 0
     if use_residual:
-        if pde is None:
-            raise ValueError("residual_weight > 0 needs the pde whose residual to use")
         ut = np.diff(data.u, axis=1) / np.diff(data.t)[None, :, *([None] * (data.u.ndim - 2))]
         residual_scale = float(np.mean(ut**2))
         box_lo = jnp.asarray(data.lower, dtype)
@@ -295,37 +247,81 @@ def pretrain(
         return loss
 
     @eqx.filter_jit
-    def run_chunk(params, opt_state, keys):
-        def step(carry, k):
-            params, opt_state = carry
+    def run_chunk(params, opt_state, keys, first, n):
+        # steps first, ..., first + n - 1; one compilation whatever the chunk's length
+        def step(i, carry):
+            params, opt_state, total = carry
+            k = keys[first + i]
             k1, k2 = jr.split(k)
             idx_s = jr.randint(k1, (batch_snapshots,), 0, u.shape[0])
             idx_x = jr.randint(k2, (batch_points,), 0, pts.shape[0])
             loss, grads = jax.value_and_grad(loss_fn)(params, idx_s, idx_x, jr.fold_in(k, 1))
             updates, opt_state = optim.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), loss
+            return optax.apply_updates(params, updates), opt_state, total + loss
 
-        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), keys)
-        return params, opt_state, jnp.mean(losses)
+        return jax.lax.fori_loop(0, n, step, (params, opt_state, jnp.zeros((), dtype)))
 
-    history = {"step": [], "loss": []}
+    step_keys = jr.split(kdata, steps)  # one key a step: the run does not depend on chunking
+    if resume is None:
+        done, window, before = 0, [0.0, 0], 0.0
+        history = {"step": [], "loss": [], "wall_s": []}
+    else:
+        done, window, before = ckpt.step, list(ckpt.state["window"]), ckpt.state["elapsed_s"]
+        history = {k: list(ckpt.history[k]) for k in ("step", "loss", "wall_s")}
     start = time.perf_counter()
-    n_chunks = math.ceil(steps / log_every)
-    bar = tqdm(total=steps, desc="pretraining", disable=not progress, unit="step")
-    done = 0
-    step_keys = jr.split(kdata, steps)  # one key a step: the run does not depend on log_every
-    for _ in range(n_chunks):
-        n = min(log_every, steps - done)
-        params, opt_state, loss = run_chunk(params, opt_state, step_keys[done : done + n])
-        loss = float(loss)
-        if not math.isfinite(loss):
-            raise FloatingPointError(
-                f"pretraining diverged at step {done + n} (loss {loss}); lower learning_rate")
-        done += n
-        history["step"].append(done)
-        history["loss"].append(loss)
-        bar.update(n)
-        bar.set_postfix(loss=f"{loss:.2e}")
-    bar.close()
-    history["time_s"] = time.perf_counter() - start
+
+    def write_checkpoint():
+        try:
+            save_checkpoint(checkpoint_dir, model=eqx.combine(params, static),
+                            opt_state=opt_state, step=done, settings=settings, key=key,
+                            history=history, window=window,
+                            elapsed_s=before + time.perf_counter() - start, run_info=run_info)
+        except OSError as e:
+            raise OSError(f"could not write a checkpoint to {checkpoint_dir} ({e}); the one "
+                          "before it, if any, is still there") from e
+
+    stopped = None
+    bar = tqdm(total=steps, initial=done, desc="pretraining", disable=not progress, unit="step")
+    try:
+        with StopRequests(handle_signals) as requests:
+            while done < steps:
+                end = min(_next_multiple(done, log_every), steps)
+                if checkpoint_every is not None:
+                    end = min(end, _next_multiple(done, checkpoint_every))
+                params, opt_state, total = run_chunk(params, opt_state, step_keys,
+                                                     jnp.asarray(done), jnp.asarray(end - done))
+                total = float(total)
+                if not math.isfinite(total):
+                    kept = (f"; the last checkpoint is in {checkpoint_dir}"
+                            if checkpoint_dir is not None and pathlib.Path(checkpoint_dir).is_dir()
+                            else "")
+                    raise FloatingPointError(f"pretraining diverged at step {end} (loss {total}); "
+                                             f"lower learning_rate{kept}")
+                bar.update(end - done)
+                window = [window[0] + total, window[1] + end - done]
+                done = end
+                if done % log_every == 0 or done == steps:
+                    history["step"].append(done)
+                    history["loss"].append(window[0] / window[1])
+                    history["wall_s"].append(before + time.perf_counter() - start)
+                    bar.set_postfix(loss=f"{history['loss'][-1]:.2e}")
+                    window = [0.0, 0]
+                if done < steps and requests.signal is not None:
+                    stopped = signal.Signals(requests.signal).name
+                elif done < steps and time_limit is not None and (
+                        time.perf_counter() - start >= time_limit):
+                    stopped = "time_limit"
+                if checkpoint_dir is not None and (
+                        stopped or done == steps
+                        or (checkpoint_every is not None and done % checkpoint_every == 0)):
+                    write_checkpoint()
+                if stopped:
+                    break
+    finally:
+        bar.close()
+    history.update(time_s=before + time.perf_counter() - start, done=done, stopped=stopped)
     return eqx.combine(params, static), history
+
+
+def _next_multiple(done: int, every: int) -> int:
+    return (done // every + 1) * every

@@ -130,6 +130,28 @@ def test_npz_loader(tmp_path):
     assert data.points.shape == (8, 4, 2)
 
 
+def test_npz_loader_float32_grid(tmp_path):
+    """A grid stored in float32 is uniform to float32 precision (spacings off by up to 7e-6
+    relative on [0, 2 pi)); a truly non-uniform one is still refused."""
+    x0 = np.linspace(0, 2 * np.pi, 129, dtype=np.float32)
+    dx = np.diff(x0.astype(float))
+    assert np.ptp(dx) / dx.mean() > 1e-6  # what the old check (rtol 1e-6) refused
+    u = np.stack([np.stack([np.sin(x0 - m * t) for t in (0.0, 0.5)]) for m in (1.0, 2.0)])
+    np.savez(tmp_path / "d.npz", u=u, mu=[1.0, 2.0], t=[0.0, 0.5], x0=x0)
+    data = load_trajectories(tmp_path / "d.npz")
+    assert data.u.shape == (2, 2, 128)  # the repeated end of the periodic grid dropped
+    np.testing.assert_allclose(data.lengths, (2 * np.pi,), rtol=1e-7)
+    bent = x0.copy()
+    bent[40] += 0.01 * (x0[1] - x0[0])  # one point off by 1% of the spacing
+    np.savez(tmp_path / "b.npz", u=u, mu=[1.0, 2.0], t=[0.0, 0.5], x0=bent)
+    with pytest.raises(ValueError, match="x0 must be uniformly spaced .* varies by 1.0e-02"):
+        load_trajectories(tmp_path / "b.npz")
+    np.savez(tmp_path / "c.npz", u=u, mu=[1.0, 2.0], t=[0.0, 0.5],
+             x0=np.linspace(0, 1, 129) ** 2 + 0.1)
+    with pytest.raises(ValueError, match="must be uniformly spaced"):
+        load_trajectories(tmp_path / "c.npz")
+
+
 def test_npz_loader_errors(tmp_path):
     x0 = np.linspace(0, 1, 8, endpoint=False)
     good = dict(u=np.zeros((2, 3, 8)), mu=[1.0, 2.0], t=[0.0, 0.5, 1.0], x0=x0)
