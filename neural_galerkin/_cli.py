@@ -328,6 +328,9 @@ def _pretrain(args) -> int:
         if rec is None:
             raise ValueError(f"no pretraining recipe for {name!r} (recipes: "
                              f"{', '.join(sorted(RECIPES))}); use --data")
+        if rec.data == "file":
+            raise ValueError(f"{name} is trained on data, not on FD trajectories: give --data "
+                             f"FILE.npz. The shipped weights come from {rec.source}")
         model_kw = {**rec.model, **overrides}
         if weight > 0:
             model_kw.update(pde=eq, residual_weight=weight, residual_points=rec.residual_points)

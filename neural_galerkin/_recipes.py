@@ -13,8 +13,10 @@ class Recipe:
 
     - `train_mus`: parameters of the FD training trajectories (their extremes set the range
       inside which the model may be used);
-    - `data`: `"fd"` (FD trajectories on `n` points per direction) or `"exact"` (the
-      equation's exact solution at `n` uniformly random points: for high dimension);
+    - `data`: `"fd"` (FD trajectories on `n` points per direction), `"exact"` (the
+      equation's exact solution at `n` uniformly random points: for high dimension) or
+      `"file"` (snapshots from a data file that is not part of the package: `source` says
+      which, and the commands that reproduce the weights from it);
     - `n_times`: snapshots in `[0, t1]`;
     - `default_mu`: the parameter `neural-galerkin solve PDE` uses: not a training value;
     - `model`: `ModelConfig` keywords; `steps`, `seed`: pretraining;
@@ -32,6 +34,7 @@ class Recipe:
     model: dict[str, Any] = dataclasses.field(default_factory=dict)
     residual_weight: float = 0.0
     residual_points: int = 128
+    source: str = ""
 
 
 RECIPES: dict[str, Recipe] = {
@@ -96,6 +99,28 @@ RECIPES: dict[str, Recipe] = {
         residual_points=64,
     ),
 }
+
+# The CoLoRA authors' 2D Burgers data (not FD: their snapshots, 51 times on a 128 x 128 grid, of
+# the bump `pdes.Burgers.in_dimension(2)` starts from), without the two test viscosities of the
+# authors' split. Data-only; the FD reference from the same initial condition differs from the
+# data by 2e-3 - 3e-3 at the test viscosities (benchmarks/results/burgers2d_data.md)
+RECIPES["burgers-2d"] = Recipe(
+    train_mus=(1e-3, 1.99e-3, 2.98e-3, 4.96e-3, 5.95e-3, 6.94e-3, 8.92e-3, 1e-2),
+    default_mu=7.93e-3,
+    test_mus=(3.97e-3, 7.93e-3),
+    n=128,
+    data="file",
+    n_times=51,
+    steps=370_000,
+    model=dict(width=40, depth=6, rank=2),
+    source="the CoLoRA authors' 2D Burgers snapshots (julesberman/CoLoRA, data/burgers/, as one "
+    ".npz with u (mu, t, x0, x1), mu, t, x0, x1); stage 0: `neural-galerkin pretrain "
+    "burgers-2d --data colora_burgers2d.npz --exclude-mu 0.00397 0.00793 --steps 20000 "
+    "--width 40 --depth 6 --rank 2 --out STAGE0`, then the 14 stages of "
+    "`python benchmarks/burgers2d_train.py --init STAGE0 --out DIR --data "
+    "colora_burgers2d.npz` listed in benchmarks/results/burgers2d_train.md (4.1 h on one CPU "
+    "core)",
+)
 
 # advection-diffusion in d = 4, 5, 6: trained on the exact solution at random points (no grid
 # fits in memory there); the online shift carries the advection, the CoLoRA weights the decay

@@ -1,3 +1,6 @@
+import math
+import pathlib
+
 import diffrax as dfx
 import jax
 import jax.numpy as jnp
@@ -79,6 +82,26 @@ def test_unknown_pde_and_mu_range():
         pdes.Burgers().check_mu(0.5)
     with pytest.raises(ValueError, match="finite"):
         pdes.Burgers().check_mu(float("nan"))
+
+
+def test_burgers_2d_initial_condition():
+    """`burgers-2d` starts from the CoLoRA data's bump (checked against the data's snapshot
+    where the data are beside the checkout), peaked at (pi/10, pi/10) and periodic."""
+    eq = pdes.get("burgers-2d")
+    assert eq.initial == "bump" and pdes.Burgers.in_dimension(1).initial == "sine"
+    c = math.pi / 10
+    ic = [float(eq.initial_condition(jnp.array(x), 5e-3)) for x in
+          [(c, c), (c + 0.1, c), (c, c - 0.1), (c + 1.0, c - 1.0), (0.0, c), (1.0, c)]]
+    assert ic[0] == 1.0 and ic[3] == pytest.approx(1.0, abs=1e-14)
+    assert 0.5 < ic[1] < 0.99 and ic[2] == pytest.approx(ic[1], rel=1e-12)
+    assert 0 < ic[4] < 1e-8 and ic[5] == pytest.approx(ic[4], rel=1e-9)
+    data = pathlib.Path(__file__).parents[2] / "shared" / "data" / "colora_burgers2d.npz"
+    if not data.is_file():
+        pytest.skip(f"no {data} (the CoLoRA 2D Burgers data) beside the checkout")
+    with np.load(data) as f:
+        u0 = f["u"][:, 0, :-1, :-1]  # t = 0 for every mu, the periodic grid
+    values = np.asarray(eq.initial_values(u0.shape[-1], 5e-3))
+    assert np.max(np.abs(values - u0)) < 1e-7  # float32 data
 
 
 def test_burgers_2d_fd_order():
