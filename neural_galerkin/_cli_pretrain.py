@@ -1,9 +1,12 @@
 """The pieces of `neural-galerkin pretrain` around the training: resuming a stopped run, the
 output folder (checked before any work, written whole at the end) and the closing message."""
 
+import dataclasses
 import json
 import pathlib
 import signal
+
+import numpy as np
 
 from ._cli import _say
 
@@ -104,3 +107,112 @@ def finish(out, model, history, steps, weight, time_limit) -> int:
     print(f"trained {steps} steps, {kind}, in {history['time_s']:.1f} s; final loss "
           f"{history['loss'][-1]:.3e}; saved to {out} ({files})")
     return 0
+
+
+def pretrain_command(args) -> int:
+    """`neural-galerkin pretrain`: from a recipe's FD or exact data, or a data file."""
+    import jax.random as jr
+
+    import pdes
+
+    from ._model import load_model
+    from ._recipes import RECIPES
+    from ._training import (
+        check_settings,
+        load_trajectories,
+        pretrain,
+        trajectories_from_exact,
+        trajectories_from_fd,
+    )
+
+    # everything that can be refused is, before data generation and training
+    check_settings({k: getattr(args, k) for k in (*TRAINING_OPTIONS, "checkpoint_every",
+                                                  "time_limit")}, cli_option)
+    overrides = {k: getattr(args, k) for k in ("width", "depth", "rank")
+                 if getattr(args, k) is not None}
+    ckpt = read_resume(args, overrides) if args.resume is not None else None
+    out = check_out(args, ckpt)
+
+    # the residual term's weight: the option's, else the run's or the recipe's (none with --data)
+    rec = RECIPES.get((args.pde or "").lower()) if args.data is None else None
+    weight = args.residual_weight
+    if weight is None:
+        weight = (ckpt.settings["residual_weight"] if ckpt is not None
+                  else rec.residual_weight if rec is not None else 0.0)
+    if args.residual_points is not None:  # checked before any (possibly long) data generation
+        if not weight > 0:
+            raise ValueError("--residual-points needs a residual term: give --residual-weight "
+                             "(and the PDE name), or a PDE whose recipe has one")
+
+    if args.data is not None:
+        data = load_trajectories(args.data)
+        if args.exclude_mu:
+            keep = [i for i, m in enumerate(data.mu)
+                    if not any(np.isclose(m, x, rtol=1e-6) for x in args.exclude_mu)]
+            if len(keep) != len(data.mu) - len(args.exclude_mu):
+                raise ValueError(f"--exclude-mu {args.exclude_mu}: not all of these are among "
+                                 f"the data's mu ({', '.join(f'{m:g}' for m in data.mu)})")
+            data = dataclasses.replace(data, u=data.u[keep], mu=data.mu[keep])
+        name = args.pde or "data"
+        model_kw = overrides
+        steps = 20_000 if args.steps is None else args.steps
+        seed = 0 if args.seed is None else args.seed
+        if weight > 0:
+            if args.pde is None:
+                raise ValueError("--residual-weight needs the PDE name whose residual to use")
+            model_kw["pde"] = pdes.get(args.pde)
+            model_kw["residual_weight"] = weight
+        _say(f"data {args.data}: {len(data.mu)} parameters, {len(data.t)} times, grid "
+             f"{tuple(len(c) for c in data.x)}")
+    else:
+        if args.pde is None:
+            raise ValueError("give a PDE name (FD training data) or --data FILE.npz")
+        eq = pdes.get(args.pde)
+        name = args.pde.lower()
+        if rec is None:
+            raise ValueError(f"no pretraining recipe for {name!r} (recipes: "
+                             f"{', '.join(sorted(RECIPES))}); use --data")
+        if rec.data == "file":
+            raise ValueError(f"{name} is trained on data, not on FD trajectories: give --data "
+                             f"FILE.npz. The shipped weights come from {rec.source}")
+        model_kw = {**rec.model, **overrides}
+        if weight > 0:
+            model_kw.update(pde=eq, residual_weight=weight, residual_points=rec.residual_points)
+        steps = rec.steps if args.steps is None else args.steps
+        seed = rec.seed if args.seed is None else args.seed
+        ts = np.linspace(0, eq.t1, rec.n_times)
+        if rec.data == "exact":
+            _say(f"{name}: exact solutions at mu = {', '.join(f'{m:g}' for m in rec.train_mus)}"
+                 f" at {rec.n} random points ...")
+            data = trajectories_from_exact(eq, rec.train_mus, ts, rec.n, key=jr.PRNGKey(seed))
+        else:
+            _say(f"{name}: FD trajectories at mu = {', '.join(f'{m:g}' for m in rec.train_mus)}"
+                 f" on {rec.n} points per direction ...")
+            data = trajectories_from_fd(eq, rec.train_mus, rec.n, ts)
+    if args.init is not None:
+        if overrides:
+            raise ValueError(f"--init keeps the model's configuration; drop --"
+                             f"{' --'.join(sorted(overrides))}")
+        model_kw = {k: v for k, v in model_kw.items()
+                    if k in ("pde", "residual_weight", "residual_points")}
+        model_kw["init"] = load_model(args.init)
+        name = model_kw["init"].config.equation
+    for option in ("learning_rate", "batch_points", "residual_points"):
+        if getattr(args, option) is not None:
+            model_kw[option] = getattr(args, option)
+    key = jr.PRNGKey(seed)
+    model_kw["log_every"] = min(500, max(1, steps // 20))  # a history of 20 or more entries
+    if ckpt is not None:  # the run's settings, except those given (which must be the same)
+        pde = model_kw.get("pde")
+        model_kw = {k: v for k, v in ckpt.settings.items() if k not in ("pde", "data")}
+        model_kw.update({k: getattr(args, k) for k in TRAINING_OPTIONS
+                         if getattr(args, k) is not None}, pde=pde)
+        steps, key, name = model_kw.pop("steps"), None, ckpt.model.config.equation
+    run_info = {"pde": args.pde, "exclude_mu": list(args.exclude_mu), "seed": seed,
+                "data": None if args.data is None else str(pathlib.Path(args.data).resolve())}
+    model, history = pretrain(data, equation=name, steps=steps, key=key, resume=ckpt,
+                              checkpoint_dir=out / CHECKPOINT_FOLDER,
+                              checkpoint_every=args.checkpoint_every,
+                              time_limit=args.time_limit, handle_signals=True,
+                              run_info=run_info, **model_kw)
+    return finish(out, model, history, steps, weight, args.time_limit)

@@ -1,6 +1,8 @@
-"""Folders written whole: a model or a checkpoint replaces the old one by renames, so that an
-error or an interruption part-way through a write never leaves a half-written folder."""
+"""Outputs written whole or not at all, and checked before the work that fills them: a model or
+a checkpoint folder replaces the old one by renames, a file by `os.replace`, so that an error
+or an interruption part-way through a write never leaves a half-written output."""
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -66,11 +68,51 @@ def check_writable_folder(target: str | pathlib.Path, what: str) -> None:
         raise ValueError(f"{what} {target} lies under {above}, which is a file; give a path "
                          "in a folder")
     for folder in (above, target) if target.is_dir() else (above,):
-        try:
-            os.rmdir(tempfile.mkdtemp(prefix=".write-probe-", dir=folder))
-        except OSError as e:
-            raise ValueError(f"{what} {target}: cannot write in {folder} ({e.strerror}); give "
-                             "a folder you can write to") from None
+        _probe(folder, what, target)
+
+
+def check_output_file(path: str | pathlib.Path, what: str) -> pathlib.Path:
+    """Refuse, with a `ValueError` naming `what` (e.g. `--json`), an output file that could not
+    be written: a folder of that name, a missing parent folder or one without write
+    permission. Creates nothing."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ValueError(f"{what} {path}: the folder {path.parent} does not exist; create it or "
+                         "give another path")
+    _probe(path.parent, what, path)
+    return path
+
+
+def _probe(folder: pathlib.Path, what: str, target: pathlib.Path) -> None:
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".write-probe-", dir=folder))
+    except OSError as e:
+        raise ValueError(f"{what} {target}: cannot write in {folder} ({e.strerror}); give "
+                         "a folder you can write to") from None
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | pathlib.Path):
+    """A temporary file beside `path` (same suffix) to write to; on success it replaces `path`
+    in one step, on failure it is removed and `path` is left as it was."""
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield pathlib.Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | pathlib.Path, text: str) -> pathlib.Path:
+    """Write `text` to `path` whole (`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return pathlib.Path(path)
 
 
 def _sync(folder: pathlib.Path) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_path
+from ._files import atomic_path
 
 
 def plot_comparison(report: dict[str, Any], path: str | pathlib.Path) -> pathlib.Path:

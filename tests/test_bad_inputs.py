@@ -16,7 +16,7 @@ import neural_galerkin as ng
 import pdes
 from neural_galerkin import _compare
 from neural_galerkin._cli import main
-from neural_galerkin._io import write_text_atomic
+from neural_galerkin._files import write_text_atomic
 
 EQ = pdes.Burgers()
 MU = 5e-3

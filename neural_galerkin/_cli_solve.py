@@ -1,0 +1,112 @@
+"""`neural-galerkin solve`: a reduced solve at a parameter, compared with a reference."""
+
+import json
+import pathlib
+import time
+import warnings
+
+import numpy as np
+
+from ._cli import _say
+
+
+def solve_command(args) -> int:
+    """`neural-galerkin solve`: every option checked, then the comparison and its report."""
+    import diffrax as dfx
+    import jax.random as jr
+
+    import pdes
+
+    from ._checks import num_samples
+    from ._compare import check_model_fits, compare, summary
+    from ._files import check_output_file, write_text_atomic
+    from ._model import load_model
+    from ._recipes import RECIPES, shipped_weights
+    from ._sampling import RandomSampler, SteepSampler
+    from ._solution import GalerkinResidualWarning
+
+    for path, what in ((args.json, "--json"), (args.plot, "--plot")):
+        if path is not None:
+            check_output_file(path, what)
+    if args.plot is not None:
+        from ._plotting import _pyplot
+
+        _pyplot()  # matplotlib is there, before the work whose figure it draws
+    eq = pdes.get(args.pde)
+    key = args.pde.lower()
+    rec = RECIPES.get(key)
+    if args.weights is None:
+        if rec is None or not shipped_weights(key).is_dir():
+            raise ValueError(f"no shipped weights for {args.pde!r}; give --weights DIR (make "
+                             f"them with `neural-galerkin pretrain {key} --out DIR`"
+                             f"{'' if rec else ' --data FILE.npz'})")
+        weights = shipped_weights(key)
+    else:
+        weights = pathlib.Path(args.weights)
+    model = load_model(weights)
+    check_model_fits(eq, model)
+    if args.mu is None and rec is None:
+        raise ValueError(f"give --mu (a parameter inside the model's range "
+                         f"[{model.mu_range[0]:g}, {model.mu_range[1]:g}])")
+    mu = args.mu if args.mu is not None else rec.default_mu
+    eq.check_mu(mu, model.mu_range)
+    meter = dfx.TqdmProgressMeter() if args.progress else dfx.NoProgressMeter()
+    conserve = tuple(c.strip() for c in args.conserve.split(",") if c.strip())
+    n = args.samples if args.samples is not None else num_samples(eq, None)
+    samples = {"uniform": lambda: args.samples,
+               "random": lambda: RandomSampler(n, jr.PRNGKey(0)),
+               "steep": lambda: SteepSampler(n, jr.PRNGKey(0))}[args.sampler]()
+    reference = args.reference or ("fd" if eq.ndim <= 3 else "exact")
+    _say(f"{key}: mu={mu:g}, mode={args.mode}; solving (reference: {reference}, then the "
+         "reduced model) ...")
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GalerkinResidualWarning)
+        report = compare(eq, model, mu, mode=args.mode, t1=args.t1, n_ref=args.n_ref,
+                         reference=reference,
+                         samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
+                         progress_meter=meter, conserve=conserve,
+                         conserve_method=args.conserve_method)
+    total = time.perf_counter() - start
+    s = summary(report)
+    rows = [("pde", s["pde"]), ("mu", f"{s['mu']:g}"), ("mode", s["mode"]),
+            ("final time", f"{s['t1']:g}"),
+            ("relative L2 error (space-time)", f"{s['rel_error']:.3e}"),
+            ("relative L2 error at final time", f"{s['rel_error_final']:.3e}"),
+            ("relative L2 error over time", "  ".join(
+                f"t={s['ts'][j]:.3g}: {s['errors_over_time'][j]:.2e}"
+                for j in np.linspace(0, len(s["ts"]) - 1, 5).round().astype(int))),
+            ("mass drift (reduced)", f"{s['mass_drift']:.3e}"),
+            (f"mass drift ({reference} reference)", f"{s['mass_drift_reference']:.3e}")]
+    if eq.ndim > 3 and reference == "exact":
+        rows[-2:] = [(f"{k} (Monte Carlo on {s['n_ref']} random points)", v)
+                     for k, v in rows[-2:]]
+    rows += [(f"{name} drift (conserved, {args.conserve_method})", f"{s[f'{name}_drift']:.3e}")
+             for name in conserve]
+    if "max_residual" in s:
+        rows += [("initial fit error", f"{s['fit_error']:.3e}"),
+                 ("max Galerkin residual", f"{s['max_residual']:.3e}"),
+                 ("time steps", f"{s['num_steps']}")]
+    rows += [("online time [s] (no compile)", f"{s['time_online_s']:.3f}"),
+             ("compile time [s]", f"{s['time_compile_s']:.3f}"),
+             (f"{reference} reference time [s] (n={s['n_ref']}, no compile)",
+              f"{s['time_reference_s']:.3f}"),
+             ("total wall time [s]", f"{total:.1f}")]
+    width = max(len(r[0]) for r in rows) + 2
+    for k, v in rows:
+        print(f"{k:<{width}}{v}")
+    for w in caught:
+        if issubclass(w.category, GalerkinResidualWarning):
+            _say(f"warning: {w.message}; the error against the {reference} reference above "
+                 "is what to trust")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if args.json:
+        write_text_atomic(args.json, json.dumps(s, indent=2) + "\n")
+        _say(f"wrote {args.json}")
+    if args.plot:
+        from ._plotting import plot_comparison
+
+        plot_comparison(report, args.plot)
+        _say(f"wrote {args.plot}")
+    return 0
