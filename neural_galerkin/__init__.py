@@ -4,7 +4,11 @@ import importlib.metadata
 
 from ._batch import solve_batch as solve_batch
 from ._checkpoint import Checkpoint as Checkpoint, load_checkpoint as load_checkpoint
-from ._checks import default_samples as default_samples, sample_points as sample_points
+from ._checks import (
+    as_sampler as as_sampler,
+    default_samples as default_samples,
+    sample_points as sample_points,
+)
 from ._compare import compare as compare, summary as summary
 from ._data import (
     PointTrajectories as PointTrajectories,
@@ -45,15 +49,18 @@ from ._network import (
     online_filter as online_filter,
     set_phi as set_phi,
 )
+from ._outcome import check_solution as check_solution
 from ._predict import manifold_residual as manifold_residual, predict as predict
 from ._recipes import RECIPES as RECIPES, load_pretrained as load_pretrained
 from ._sampling import (
     AbstractSampler as AbstractSampler,
+    FixedSampler as FixedSampler,
     RandomSampler as RandomSampler,
     SteepSampler as SteepSampler,
     UniformSampler as UniformSampler,
 )
 from ._solution import (
+    RESULTS as RESULTS,
     GalerkinResidualWarning as GalerkinResidualWarning,
     IncompleteSolutionWarning as IncompleteSolutionWarning,
     Solution as Solution,
@@ -61,6 +68,7 @@ from ._solution import (
 )
 from ._solve import solve as solve
 from ._solver import GalerkinSolver as GalerkinSolver
+from ._timing import compile_and_run as compile_and_run
 from ._training import pretrain as pretrain
 
 try:

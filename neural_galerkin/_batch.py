@@ -1,11 +1,9 @@
-"""`solve_batch`: one compiled solve for a batch of parameters, vmapped, in chunks or sharded
-over devices."""
+"""`solve_batch`: `jax.vmap` of `solve` over a batch of parameters, in chunks on a CPU, or
+sharded over devices."""
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
 
-import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -14,49 +12,29 @@ from jaxtyping import ArrayLike
 
 import pdes
 
-from ._checks import as_net, check_mu, sample_points
-from ._galerkin import LeastSquares, SparseUpdates
-from ._invariants import AbstractInvariant
+from ._checks import as_array, as_net, check_mu, is_traced
+from ._galerkin import LeastSquares
+from ._invariants import as_conservation
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP, num_phi
-from ._sampling import AbstractSampler
+from ._outcome import check_solution
 from ._solution import Solution
-from ._solve import (
-    assemble,
-    check_kept,
-    check_options,
-    raise_on_failure,
-    run_solve,
-    warn_residual,
-)
+from ._solve import check_kept, solve
 
 
 def solve_batch(
     equation: pdes.AbstractEquation,
     model: CoLoRAModel | CoLoRAMLP,
-    t0: float,
-    t1: float,
-    dt0: float | None,
+    t0: ArrayLike,
+    t1: ArrayLike,
+    dt0: ArrayLike | None,
     phi0: ArrayLike,
     mu: ArrayLike,
     *,
-    devices: Sequence[jax.Device] | None = None,
+    devices: Sequence[jax.Device] | None = None,  # pyright: ignore[reportInvalidTypeForm]
     batch_size: int | None = None,
-    solver: dfx.AbstractSolver = dfx.Tsit5(),
-    saveat: dfx.SaveAt = dfx.SaveAt(t0=True, t1=True),
-    stepsize_controller: dfx.AbstractStepSizeController = dfx.PIDController(
-        rtol=1e-6, atol=1e-8
-    ),
-    samples: int | ArrayLike | AbstractSampler | None = None,
-    lstsq: LeastSquares = LeastSquares(),
-    max_steps: int | None = 100_000,
     throw: bool = True,
-    conserve: Sequence[str | AbstractInvariant] = (),
-    conserve_method: str = "both",
-    conserve_points: int | None = None,
-    sparse_updates: SparseUpdates | None = None,
-    residual_tol: float | None = 0.1,
-    timed: bool = False,
+    **solve_options,
 ) -> Solution:
     """`solve` for a batch of parameters at once: `mu` of shape `(B,)`, `phi0` of shape
     `(B, p)` (e.g. `jax.vmap` of the initial fit, or `fit_initial_condition` per `mu`). One
@@ -82,26 +60,29 @@ def solve_batch(
     `jax.distributed.initialize()` and pass `jax.devices()`: the same code then runs on a
     multi-host mesh.
 
-    Other arguments as in `solve`. **Returns:** a `Solution` whose `phis` have shape
+    `solve_options`: as in `solve` (`progress_meter` aside). The batch is `jax.vmap` of
+    `solve` itself, so a batch member's numbers are those of its single solve.
+
+    **Returns:** a `Solution` whose `phis` have shape
     `(B, len(ts), p)` (`residuals` `(B, len(ts))`, `stats` and `result` per parameter);
     `evaluate` gives `(B, len(ts), ...)`. With `throw=True` a `SolveError` names the members
     that failed and why; with `throw=False` each member's `result` says it, the others' are
     unaffected.
     """
     net = as_net(model)
-    p = num_phi(net)
-    mu = jnp.asarray(mu, dtype=jnp.zeros(()).dtype)
-    if mu.ndim != 1:
-        raise ValueError(f"mu must be a 1D array of parameters, got shape {mu.shape}")
-    for m in np.asarray(mu):
-        m = check_mu(equation, model, m)
-        check_kept(equation, m, conserve)
-    phi0 = jnp.asarray(phi0, dtype=mu.dtype)
-    if phi0.shape != (mu.shape[0], p):
-        raise ValueError(f"phi0 has shape {phi0.shape}, expected (len(mu), p) = "
-                         f"{(mu.shape[0], p)}")
-    samples = check_options(equation, net, phi0, t0, t1, dt0, stepsize_controller,
-                             max_steps, samples, residual_tol)
+    mus = as_array(mu)
+    if mus.ndim != 1:
+        raise ValueError(f"mu must be a 1D array of parameters, got shape {mus.shape}")
+    conservation = as_conservation(solve_options.get("conserve"))
+    if not is_traced(mus):  # each member's mu said by value (traced: `solve` checks each)
+        for m in np.asarray(mus):
+            check_kept(equation, check_mu(equation, model, m), conservation)
+    phi0s = as_array(phi0)
+    if phi0s.shape != (mus.shape[0], num_phi(net)):
+        raise ValueError(f"phi0 has shape {phi0s.shape}, expected (len(mu), p) = "
+                         f"{(mus.shape[0], num_phi(net))}")
+    if "progress_meter" in solve_options:
+        raise ValueError("a batch has no progress meter; solve one parameter to watch one")
     if batch_size is not None and not (isinstance(batch_size, int | np.integer)
                                        and batch_size >= 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -109,69 +90,50 @@ def solve_batch(
     platform = jax.default_backend()
     if devices is not None and len(devices) == 1:  # nothing to shard: the batch goes there
         platform = devices[0].platform
-        mu, phi0 = jax.device_put((mu, phi0), devices[0])
+        mus, phi0s = jax.device_put(mus, devices[0]), jax.device_put(phi0s, devices[0])
         devices = None
     if devices is not None:
         if batch_size is not None:
             raise ValueError("batch_size and devices do not go together: a sharded batch is "
                              "vmapped on each device; leave batch_size out")
-        if mu.shape[0] % len(devices):
-            raise ValueError(f"a batch of {mu.shape[0]} does not split evenly over "
+        if mus.shape[0] % len(devices):
+            raise ValueError(f"a batch of {mus.shape[0]} does not split evenly over "
                              f"{len(devices)} devices; pad the batch")
         if len(devices) > 1 and any(d.platform == "cpu" for d in devices):
             # batched LAPACK calls can deadlock across CPU devices of one process
-            lstsq = dataclasses.replace(lstsq, one_by_one=True)
+            lstsq = solve_options.get("lstsq", LeastSquares())
+            solve_options["lstsq"] = dataclasses.replace(lstsq, one_by_one=True)
         mesh = jax.sharding.Mesh(np.array(devices), ("batch",))
-        spec = jax.sharding.PartitionSpec("batch")
-        mu = jax.device_put(mu, jax.sharding.NamedSharding(mesh, spec))
-        phi0 = jax.device_put(phi0, jax.sharding.NamedSharding(mesh, spec))
+        spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
+        mus, phi0s = jax.device_put(mus, spec), jax.device_put(phi0s, spec)
     elif batch_size is None:
         batch_size = 1 if platform == "cpu" else None
-    if not isinstance(samples, AbstractSampler) and not isinstance(samples, int | np.integer):
-        samples = sample_points(equation, samples)
-    setup = _BatchSetup(equation, solver, saveat, samples, lstsq, tuple(conserve),
-                        conserve_method, conserve_points, sparse_updates)
-    args = (setup, net, jnp.asarray(t0, float), jnp.asarray(t1, float),
-            None if dt0 is None else jnp.asarray(dt0, float), phi0, mu, stepsize_controller,
-            max_steps, None if batch_size is None else int(batch_size))
-    (ts, (phis, residuals, invariants), dstats, result), stats = run_solve(
-        _solve_batch, args, timed)
-    if throw:
-        raise_on_failure(result, ts, phis, residuals, max_steps)
-    stats.update({k: np.asarray(v) for k, v in dstats.items() if k.startswith("num_")})
-    names = () if not conserve else tuple(
-        c if isinstance(c, str) else c.name for c in conserve)
-    inv = {name: invariants[..., k] for k, name in enumerate(names)}
-    out = Solution(ts=ts[0], phis=phis, net=net, residuals=residuals, stats=stats,
-                   result=result, mode="eq", invariants=inv, residual_tol=residual_tol)
-    warn_residual(out)
-    return out
+
+    sols = _map(_Member(equation, net, t0, t1, dt0, solve_options), phi0s, mus, batch_size)
+    sol = eqx.tree_at(lambda s: s.net, sols, net, is_leaf=lambda x: x is None)
+    return check_solution(sol, throw=throw)
 
 
-class _BatchSetup(eqx.Module):
+class _Member(eqx.Module):
+    """One batch member's solve, as a function of its `phi0` and `mu` (a Module, so that
+    `_map` compiles once for equal set-ups)."""
+
     equation: pdes.AbstractEquation
-    solver: dfx.AbstractSolver
-    saveat: dfx.SaveAt
-    samples: Any
-    lstsq: LeastSquares
-    conserve: tuple
-    conserve_method: str = eqx.field(static=True)
-    conserve_points: int | None = eqx.field(static=True)
-    sparse: SparseUpdates | None = None
+    net: CoLoRAMLP
+    t0: ArrayLike
+    t1: ArrayLike
+    dt0: ArrayLike | None
+    options: dict
+
+    def __call__(self, phi0, mu) -> Solution:
+        sol = solve(self.equation, self.net, self.t0, self.t1, self.dt0, phi0, mu,
+                    throw=False, **self.options)
+        return eqx.tree_at(lambda s: s.net, sol, None)  # the network is shared, not batched
 
 
 @eqx.filter_jit
-def _solve_batch(setup, net, t0, t1, dt0, phi0, mu, controller, max_steps, batch_size):
-    def one(phi0, mu):
-        field, solver, saveat, _ = assemble(
-            setup.equation, net, phi0, mu, setup.solver, setup.saveat, setup.samples,
-            setup.lstsq, setup.conserve, setup.conserve_method, setup.conserve_points,
-            setup.sparse)
-        sol = dfx.diffeqsolve(dfx.ODETerm(field), solver, t0, t1, dt0, phi0, mu,
-                              saveat=saveat, stepsize_controller=controller,
-                              max_steps=max_steps, throw=False)
-        return sol.ts, sol.ys, sol.stats, sol.result
-
+def _map(one, phi0, mu, batch_size):
+    """`one` over the batch: vmapped whole, or in chunks of `batch_size` one after another."""
     if batch_size is None or batch_size >= mu.shape[0]:
         return jax.vmap(one)(phi0, mu)
     # chunks of batch_size one after another, then the remainder (not `lax.map(batch_size=)`:
@@ -186,5 +148,3 @@ def _solve_batch(setup, net, t0, t1, dt0, phi0, mu, controller, max_steps, batch
         return out
     rest = jax.vmap(one)(phi0[k:], mu[k:])
     return jax.tree.map(lambda a, b: jnp.concatenate([a, b]), out, rest)
-
-

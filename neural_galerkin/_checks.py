@@ -1,17 +1,22 @@
-"""Checks of the online phase's inputs, made once at the boundary on concrete values, and the
-Galerkin sample points they normalise to."""
+"""The online phase's options normalised once at the boundary, and its inputs checked: in
+Python where the values are concrete, through `eqx.error_if` where they are traced (under
+`jax.jit` or `jax.vmap`)."""
 
 import math
 
 import diffrax as dfx
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 from jaxtyping import Array, ArrayLike, Float
+
+import pdes
 
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP
-from ._sampling import AbstractSampler, uniform_grid
+from ._sampling import AbstractSampler, FixedSampler, UniformSampler, uniform_grid
 
 # a fixed uniform grid of Galerkin samples beyond this many points is refused: the least
 # squares costs grow linearly with the points, and past this the sampling error is far below
@@ -22,14 +27,47 @@ MAX_GRID_SAMPLES = 2**18
 MIN_SAMPLES_PER_WEIGHT = 2
 
 
-def check_mu(equation, model, mu) -> float:
-    """`mu` as a float, or a `ValueError` naming the range it must lie in: the model's
-    training range for a pretrained model, else the equation's range."""
+def is_traced(*xs) -> bool:
+    """Whether any array in `xs` is a tracer (inside `jax.jit`, `jax.vmap`, ...)."""
+    return any(isinstance(leaf, Tracer) for leaf in jax.tree.leaves(xs))
+
+
+def as_net(model: CoLoRAModel | CoLoRAMLP) -> CoLoRAMLP:
+    """The CoLoRA network of a pretrained model, or the network itself."""
+    if isinstance(model, CoLoRAModel):
+        return model.net
+    if isinstance(model, CoLoRAMLP):
+        return model
+    raise TypeError(f"expected a CoLoRAModel or CoLoRAMLP, got {type(model).__name__}")
+
+
+def check_mu(equation: pdes.AbstractEquation, model, mu):
+    """`mu` checked against the model's training range (a pretrained model) or the
+    equation's range: a float, or a `ValueError` naming the range; traced, a scalar array
+    with an `eqx.error_if` saying the same."""
     mu_range = model.mu_range if isinstance(model, CoLoRAModel) else None
-    return equation.check_mu(mu, mu_range)
+    if not is_traced(mu):
+        return equation.check_mu(mu, mu_range)
+    lo, hi = mu_range if mu_range is not None else equation.mu_range
+    mu = jnp.asarray(mu, dtype=jnp.zeros(()).dtype)
+    if mu.shape != ():
+        raise ValueError(f"{equation.name}: mu must be a number, got shape {mu.shape}")
+    inside = jnp.isfinite(mu) & (mu >= lo * (1 - 1e-12)) & (mu <= hi * (1 + 1e-12))
+    return eqx.error_if(mu, ~inside, f"{equation.name}: mu is not a finite number inside the "
+                        f"range [{lo:g}, {hi:g}]; choose mu inside it (a pretrained model is "
+                        "only valid where it was trained)")
 
 
-def default_samples(equation) -> int | Float[Array, "n d"]:
+def check_finite(x, what: str, advice: str):
+    """`x`, or a `ValueError` (traced: `eqx.error_if`) if it holds NaN or inf."""
+    if not is_traced(x):  # NumPy: a concrete array stays concrete inside someone's trace
+        if not np.all(np.isfinite(np.asarray(x))):
+            raise ValueError(f"{what} contains NaN or inf; {advice}")
+        return x
+    return eqx.error_if(x, ~jnp.all(jnp.isfinite(x)), f"{what} contains NaN or inf; {advice}")
+
+
+def default_samples(equation: pdes.AbstractEquation) -> int | Float[Array, "n d"]:
     """The Galerkin samples when none are given: 512 points in 1D, 4096 in 2D and 3D (a
     64 x 64 and a 16 x 16 x 16 grid), and above, 2048 points drawn uniformly at random (fixed
     key), where no grid resolves anything."""
@@ -38,17 +76,21 @@ def default_samples(equation) -> int | Float[Array, "n d"]:
     return equation.random_points(2048, jax.random.PRNGKey(0))
 
 
-def sample_points(equation, samples: int | ArrayLike | None = None) -> Float[Array, "n d"]:
-    """The Galerkin sample points of `samples`:
-    - an int `n`: a uniform periodic grid of about `n` points in all (`round(n ** (1/d))` per
-      direction, as `UniformSampler(n)`); at most `MAX_GRID_SAMPLES`, in up to 3 dimensions;
-    - an array of shape `(n, d)`: those points;
-    - `None`: `default_samples(equation)`.
+def as_sampler(equation: pdes.AbstractEquation, samples) -> AbstractSampler:
+    """`samples` normalised to a sampler:
+    - `None`: `default_samples(equation)`;
+    - an int `n`: `UniformSampler(n)`, a uniform periodic grid of about `n` points in all
+      (`round(n ** (1/d))` per direction); at most `MAX_GRID_SAMPLES`, in up to 3 dimensions;
+    - an array of shape `(n, d)`: `FixedSampler(points)`;
+    - a sampler: itself.
     """
     if samples is None:
         samples = default_samples(equation)
     if isinstance(samples, AbstractSampler):
-        raise TypeError("a sampler chooses its points during the solve; pass it to solve")
+        n = samples.n
+        if not (isinstance(n, int | np.integer) and n >= 1):
+            raise ValueError(f"a sampler needs a positive number of points, got n={n!r}")
+        return samples
     if isinstance(samples, bool):
         raise TypeError(f"samples must be a number of points or an array of points, got "
                         f"{samples!r}")
@@ -69,28 +111,23 @@ def sample_points(equation, samples: int | ArrayLike | None = None) -> Float[Arr
                 "a Galerkin solve needs; give fewer (it is the total number of points, not "
                 f"points per direction), or in {equation.ndim} dimensions a RandomSampler(n) "
                 f"or an array of points of shape (n, {equation.ndim})")
-        return uniform_grid(equation, n)
+        return UniformSampler(n)
     pts = jnp.asarray(samples, dtype=jnp.zeros(()).dtype)
     if pts.ndim != 2 or pts.shape[1] != equation.ndim:
         raise ValueError(f"samples must have shape (n, {equation.ndim}), got {pts.shape}")
-    if not isinstance(pts, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(pts))):
-        raise ValueError("samples contain NaN or inf")
-    return pts
+    return FixedSampler(check_finite(pts, "samples", "give finite points"))
 
 
-def num_samples(equation, samples) -> int:
-    """How many points `samples` (an int, an array or a sampler) gives."""
-    if isinstance(samples, AbstractSampler):
-        n = samples.n
-        if not (isinstance(n, int | np.integer) and n >= 1):
-            raise ValueError(f"a sampler needs a positive number of points, got n={n!r}")
-        return int(uniform_grid(equation, n).shape[0]) if not samples.dynamic else int(n)
-    return int(sample_points(equation, samples).shape[0])
+def sample_points(equation: pdes.AbstractEquation, samples=None) -> Float[Array, "n d"]:
+    """The fixed Galerkin sample points of `samples` (see `as_sampler`; a dynamic sampler's
+    uniform grid of the same size)."""
+    return as_sampler(equation, samples).fixed_points(equation)
 
 
-def check_sample_count(equation, samples, p: int) -> None:
+def check_sample_count(equation: pdes.AbstractEquation, sampler: AbstractSampler,
+                       p: int) -> None:
     """Refuse fewer than `MIN_SAMPLES_PER_WEIGHT * p` sample points for `p` online weights."""
-    n = num_samples(equation, samples)
+    n = int(sampler.n if sampler.dynamic else sampler.fixed_points(equation).shape[0])
     need = MIN_SAMPLES_PER_WEIGHT * p
     if n < need:
         raise ValueError(
@@ -101,7 +138,7 @@ def check_sample_count(equation, samples, p: int) -> None:
             "512 / 4096 / 4096 in 1 / 2 / 3 dimensions)")
 
 
-def diagnostic_points(equation, n: int) -> Float[Array, "m d"]:
+def diagnostic_points(equation: pdes.AbstractEquation, n: int) -> Float[Array, "m d"]:
     """Points for the residual diagnostic that the least squares did not fit: in up to three
     dimensions the uniform grid of about `n` points shifted by half a cell (it falls between
     the points of a uniform sample grid), above that `n` random points from another key than
@@ -114,30 +151,34 @@ def diagnostic_points(equation, n: int) -> Float[Array, "m d"]:
     return grid + 0.5 * cell[None]
 
 
-def check_start(phi0, t0, t1) -> None:
-    if not bool(jnp.all(jnp.isfinite(phi0))):
-        raise ValueError("phi0 contains NaN or inf; refit the initial condition")
-    if not (math.isfinite(float(t0)) and math.isfinite(float(t1))):
-        raise ValueError(f"t0 and t1 must be finite, got t0={t0}, t1={t1}")
-    if not float(t1) > float(t0):
-        raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
-
-
-def check_stepping(stepsize_controller, dt0, max_steps) -> None:
-    """Refuse a time stepping that cannot finish: a non-positive `dt0`, tolerances that are
-    negative or below round-off (the step size would shrink forever), a constant step without
-    `dt0`, or a non-positive `max_steps`."""
+def check_times(t0, t1, dt0):
+    """`t0 < t1` finite and `dt0` positive (or `None`); traced: through `eqx.error_if`."""
+    t0, t1 = (jnp.asarray(t, dtype=jnp.zeros(()).dtype) for t in (t0, t1))
     if dt0 is not None:
         try:
-            dt = float(dt0)
+            dt0 = jnp.asarray(dt0, dtype=t0.dtype)
         except (TypeError, ValueError):
             raise ValueError(f"dt0 must be a number or None, got {dt0!r}") from None
-        if not (math.isfinite(dt) and dt > 0):
+    if not is_traced(t0, t1, dt0):
+        if not (math.isfinite(float(t0)) and math.isfinite(float(t1))):
+            raise ValueError(f"t0 and t1 must be finite, got t0={t0}, t1={t1}")
+        if not float(t1) > float(t0):
+            raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
+        if dt0 is not None and not (math.isfinite(float(dt0)) and float(dt0) > 0):
             raise ValueError(f"dt0 must be a positive step size (or None, to let the step-size "
-                             f"controller choose the first step), got {dt0}")
-    elif isinstance(stepsize_controller, dfx.ConstantStepSize):
-        raise ValueError("a constant step size needs dt0 (the step); or use an adaptive "
-                         "diffrax.PIDController with dt0=None")
+                             f"controller choose the first step), got {float(dt0)}")
+        return t0, t1, dt0
+    t1 = eqx.error_if(t1, ~(jnp.isfinite(t0) & jnp.isfinite(t1) & (t1 > t0)),
+                      "t0 and t1 must be finite with t1 greater than t0")
+    if dt0 is not None:
+        dt0 = eqx.error_if(dt0, ~(jnp.isfinite(dt0) & (dt0 > 0)),
+                           "dt0 must be a positive step size (or None)")
+    return t0, t1, dt0
+
+
+def check_stepping(stepsize_controller, max_steps) -> None:
+    """Refuse a time stepping that cannot finish: tolerances that are negative or below
+    round-off (the step size would shrink forever), or a non-positive `max_steps`."""
     if isinstance(stepsize_controller, dfx.PIDController):
         rtol, atol = float(stepsize_controller.rtol), float(stepsize_controller.atol)
         floor = 10 * float(jnp.finfo(jnp.zeros(()).dtype).eps)
@@ -150,10 +191,12 @@ def check_stepping(stepsize_controller, dt0, max_steps) -> None:
         raise ValueError(f"max_steps must be a positive integer or None, got {max_steps!r}")
 
 
-def as_net(model: CoLoRAModel | CoLoRAMLP) -> CoLoRAMLP:
-    """The CoLoRA network of a pretrained model, or the network itself."""
-    if isinstance(model, CoLoRAModel):
-        return model.net
-    if isinstance(model, CoLoRAMLP):
-        return model
-    raise TypeError(f"expected a CoLoRAModel or CoLoRAMLP, got {type(model).__name__}")
+def check_residual_bounds(residual_tol, max_residual) -> None:
+    for name, value in (("residual_tol", residual_tol), ("max_residual", max_residual)):
+        if value is not None and not (isinstance(value, int | float) and value > 0):
+            raise ValueError(f"{name} must be a positive number (or None for no check), got "
+                             f"{value!r}")
+
+
+def as_array(x: ArrayLike) -> Array:
+    return jnp.asarray(x, dtype=jnp.zeros(()).dtype)

@@ -17,9 +17,10 @@ def solve_command(args) -> int:
 
     import pdes
 
-    from ._checks import num_samples
+    from ._checks import as_sampler
     from ._compare import check_model_fits, compare, summary
     from ._files import check_output_file, write_text_atomic
+    from ._invariants import Conservation
     from ._model import load_model
     from ._recipes import RECIPES, shipped_weights
     from ._sampling import RandomSampler, SteepSampler
@@ -52,7 +53,8 @@ def solve_command(args) -> int:
     eq.check_mu(mu, model.mu_range)
     meter = dfx.TqdmProgressMeter() if args.progress else dfx.NoProgressMeter()
     conserve = tuple(c.strip() for c in args.conserve.split(",") if c.strip())
-    n = args.samples if args.samples is not None else num_samples(eq, None)
+    conservation = Conservation(conserve, method=args.conserve_method) if conserve else None
+    n = args.samples if args.samples is not None else as_sampler(eq, None).n
     samples = {"uniform": lambda: args.samples,
                "random": lambda: RandomSampler(n, jr.PRNGKey(0)),
                "steep": lambda: SteepSampler(n, jr.PRNGKey(0))}[args.sampler]()
@@ -65,8 +67,7 @@ def solve_command(args) -> int:
         report = compare(eq, model, mu, mode=args.mode, t1=args.t1, n_ref=args.n_ref,
                          reference=reference,
                          samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
-                         progress_meter=meter, conserve=conserve,
-                         conserve_method=args.conserve_method)
+                         progress_meter=meter, conserve=conservation)
     total = time.perf_counter() - start
     s = summary(report)
     rows = [("pde", s["pde"]), ("mu", f"{s['mu']:g}"), ("mode", s["mode"]),

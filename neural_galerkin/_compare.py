@@ -2,6 +2,7 @@
 
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import diffrax as dfx
@@ -12,13 +13,15 @@ import numpy as np
 
 import pdes
 
-from ._checks import check_sample_count, check_stepping
+from ._checks import as_sampler, check_sample_count, check_stepping
 from ._fit import fit_initial_condition
-from ._invariants import relative_drift as drift
+from ._invariants import AbstractInvariant, Conservation, as_conservation, relative_drift as drift
 from ._model import CoLoRAModel
+from ._outcome import check_solution
 from ._predict import predict
 from ._solution import Solution
 from ._solve import check_kept, solve
+from ._timing import compile_and_run
 
 
 def relative_error(u, u_ref) -> float:
@@ -87,9 +90,7 @@ def compare(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     progress_meter: dfx.AbstractProgressMeter = dfx.NoProgressMeter(),
-    conserve: tuple = (),
-    conserve_method: str = "both",
-    conserve_points: int | None = None,
+    conserve: Conservation | Sequence[str | AbstractInvariant] | None = None,
     max_steps: int = 10_000,
     residual_tol: float | None = 0.1,
 ) -> dict[str, Any]:
@@ -108,8 +109,9 @@ def compare(
     `mass_drift` (of the reduced solution, on the reference grid), `time_online_s` (excluding
     compilation), `time_compile_s`, `time_reference_s` (FD, excluding compilation),
     `num_steps`, `max_residual` (eq), the per-time errors and the arrays for plotting.
-    With `conserve` (eq only), the invariants are kept by `conserve_method` with a quadrature
-    on `conserve_points` points per direction (default: in 1D the reference grid, so that
+    With `conserve` (eq only; a `Conservation`, or names), the invariants are kept by its
+    `method` with a quadrature on its `points` per direction (default: in 1D the reference
+    grid, so that
     `mass_drift` on that grid is what was conserved; above, as many as the samples, since a
     quadrature on the reference grid at every step would cost more than the solve), and
     `<name>_drift` reports each one's drift on that quadrature. With an exact reference at
@@ -143,12 +145,13 @@ def compare(
                              f"[{t0:g}, {model.t_range[1]:g}] only; give t1 <= "
                              f"{model.t_range[1]:g}, or use mode='eq'")
     else:
-        check_stepping(dfx.PIDController(rtol=rtol, atol=atol), None, max_steps)
-        check_sample_count(equation, samples, model.num_phi)
+        check_stepping(dfx.PIDController(rtol=rtol, atol=atol), max_steps)
+        check_sample_count(equation, as_sampler(equation, samples), model.num_phi)
+        conserve = as_conservation(conserve)
         check_kept(equation, mu, conserve)
-        if conserve and conserve_method not in ("constraint", "projection", "both"):
-            raise ValueError(f"conserve_method must be 'constraint', 'projection' or 'both', "
-                             f"got {conserve_method!r}")
+        if conserve is not None and conserve.points is None and d == 1:
+            # the quadrature of the reference grid, so that `mass_drift` is what was held
+            conserve = Conservation(conserve.invariants, conserve.method, n_ref)
     ts = jnp.linspace(t0, t1, n_times)
     if reference == "exact":
         if not hasattr(equation, "exact"):
@@ -178,18 +181,18 @@ def compare(
         start = time.perf_counter()
         phi0, fit_err = fit_initial_condition(equation, model, mu=mu, samples=samples)
         time_fit = time.perf_counter() - start
-        sol = solve(equation, model, t0, t1, None, phi0, mu, samples=samples,
-                    saveat=dfx.SaveAt(ts=ts),
-                    stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
-                    progress_meter=progress_meter, timed=True, conserve=conserve,
-                    max_steps=max_steps, residual_tol=residual_tol,
-                    conserve_method=conserve_method,
-                    conserve_points=conserve_points if conserve_points is not None else
-                    n_ref if d == 1 else None)
+        sol, times = compile_and_run(
+            lambda phi0: solve(equation, model, t0, t1, None, phi0, mu, samples=samples,
+                               saveat=dfx.SaveAt(ts=ts),
+                               stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
+                               progress_meter=progress_meter, conserve=conserve,
+                               max_steps=max_steps, residual_tol=residual_tol, throw=False),
+            phi0)
+        sol = check_solution(sol)
         u = sol.evaluate(x)
         # fit time includes its compilation; it is small and reported apart
-        out.update(time_online_s=sol.stats["time_run_s"], time_compile_s=sol.stats[
-            "time_compile_s"], time_fit_s=time_fit, num_steps=sol.stats["num_steps"],
+        out.update(time_online_s=times["time_run_s"], time_compile_s=times[
+            "time_compile_s"], time_fit_s=time_fit, num_steps=int(sol.stats["num_steps"]),
             fit_error=fit_err, max_residual=float(np.max(np.asarray(sol.residuals))),
             residuals=np.asarray(sol.residuals),
             invariants={k: np.asarray(v) for k, v in sol.invariants.items()},

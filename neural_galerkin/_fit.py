@@ -3,16 +3,16 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float
 
 import pdes
 
-from ._checks import as_net, check_mu, check_sample_count, sample_points
+from ._checks import as_net, as_sampler, check_finite, check_mu, check_sample_count, is_traced
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP, get_phi, num_phi, set_phi
 from ._sampling import AbstractSampler
+from ._solution import RESULTS
 
 
 def fit_initial_condition(
@@ -42,18 +42,18 @@ def fit_initial_condition(
     - `phi_guess`: starting guess; default `model.phi(t0, mu)` for a pretrained model, else
       the network's current online weights.
 
-    **Returns:** `(phi0, relative L2 fit error at the samples)`.
+    **Returns:** `(phi0, relative L2 fit error at the samples)` (the error a float for a
+    concrete call, a scalar array under `jax.jit` / `jax.vmap`, which trace it).
 
     **Raises:** `ValueError` for `mu` out of range, non-finite or wrongly shaped `u0`, too few
-    samples, or a failed fit.
+    samples, or a failed fit (`RESULTS.fit_failed`; traced: through `eqx.error_if`).
     """
     net = as_net(model)
     if mu is not None:
         mu = check_mu(equation, model, mu)
-    if isinstance(samples, AbstractSampler):  # fit on its fixed-grid equivalent
-        samples = samples.n
-    pts = sample_points(equation, samples)
-    check_sample_count(equation, pts, num_phi(net))
+    sampler = as_sampler(equation, samples)
+    check_sample_count(equation, sampler, num_phi(net))
+    pts = sampler.fixed_points(equation)  # a dynamic sampler fits on its uniform grid
     if u0 is None:
         if mu is None:
             raise ValueError("give u0, or mu for the equation's default initial condition")
@@ -68,8 +68,7 @@ def fit_initial_condition(
                 f"u0 values have shape {target.shape}, expected ({pts.shape[0]},): one value "
                 "per sample point"
             )
-    if not bool(jnp.all(jnp.isfinite(target))):
-        raise ValueError("the initial condition contains NaN or inf; give finite values")
+    target = check_finite(target, "the initial condition", "give finite values")
     if phi_guess is None:
         if isinstance(model, CoLoRAModel) and mu is not None:
             phi_guess = model.phi(model.t_range[0], mu)
@@ -77,10 +76,12 @@ def fit_initial_condition(
             phi_guess = get_phi(net)
     phi_guess = jnp.asarray(phi_guess, dtype=pts.dtype)
     phi0, err = _fit(net, pts, target, phi_guess, rtol, atol, max_steps)
-    err = float(err)
-    if not np.isfinite(err) or not bool(jnp.all(jnp.isfinite(phi0))):
-        raise ValueError("the initial-condition fit failed (non-finite weights); check u0")
-    return phi0, err
+    failed = ~(jnp.isfinite(err) & jnp.all(jnp.isfinite(phi0)))
+    if is_traced(phi0):
+        return RESULTS.fit_failed.error_if(phi0, failed), err
+    if bool(failed):
+        raise ValueError(RESULTS[RESULTS.fit_failed])
+    return phi0, float(err)
 
 
 def _check_point_function(u0, pts) -> None:

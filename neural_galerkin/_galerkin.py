@@ -6,6 +6,9 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
+import pdes
+
+from ._invariants import InvariantConstraints
 from ._linalg import one_by_one, svd_solve
 from ._network import CoLoRAMLP, set_phi
 
@@ -95,11 +98,11 @@ class GalerkinField(eqx.Module):
     other entries of `phi_dot` are zero (randomised sparse updates, `SparseUpdates`).
     """
 
-    equation: eqx.Module
+    equation: pdes.AbstractEquation
     net: CoLoRAMLP
     samples: Float[Array, "n d"]
     lstsq: LeastSquares
-    conservation: eqx.Module | None = None  # a `Conservation` with `constrain=True`
+    conservation: InvariantConstraints | None = None  # with `constrain=True`
     active: Int[Array, " s"] | None = None
 
     def jacobian(self, phi: Float[Array, " p"]) -> Float[Array, "n p"]:

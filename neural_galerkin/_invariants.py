@@ -4,12 +4,15 @@ least-squares step and the projection after each accepted step."""
 import abc
 from collections.abc import Callable
 from functools import partial
+from typing import ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
+
+import pdes
 
 from ._linalg import one_by_one, svd_solve
 from ._network import CoLoRAMLP, set_phi
@@ -20,11 +23,11 @@ class AbstractInvariant(eqx.Module):
 
     name: eqx.AbstractVar[str]
     # whether `density` reads `grad_u` (if not, it is not computed: cheaper)
-    uses_gradient: eqx.AbstractClassVar[bool]
+    uses_gradient: ClassVar[bool]
 
     @abc.abstractmethod
     def density(self, x: Float[Array, " d"], u: Float[Array, ""],
-                grad_u: Float[Array, " d"]) -> Float[Array, ""]:
+                grad_u: Float[Array, " d"] | None) -> Float[Array, ""]:
         """The integrand `rho` at one point."""
 
 
@@ -32,7 +35,7 @@ class Mass(AbstractInvariant):
     """`int u dx`."""
 
     name: str = eqx.field(default="mass", static=True)
-    uses_gradient = False
+    uses_gradient: ClassVar[bool] = False
 
     def density(self, x, u, grad_u):
         return u
@@ -42,7 +45,7 @@ class Energy(AbstractInvariant):
     """The L2 energy `int u^2 / 2 dx`."""
 
     name: str = eqx.field(default="energy", static=True)
-    uses_gradient = False
+    uses_gradient: ClassVar[bool] = False
 
     def density(self, x, u, grad_u):
         return 0.5 * u**2
@@ -53,7 +56,7 @@ class Functional(AbstractInvariant):
 
     name: str = eqx.field(static=True)
     fn: Callable = eqx.field(static=True)
-    uses_gradient = True
+    uses_gradient: ClassVar[bool] = True
 
     def density(self, x, u, grad_u):
         return self.fn(x, u, grad_u)
@@ -67,7 +70,7 @@ def relative_drift(values) -> float:
     return float(np.max(np.abs(values - values[0])) / max(scale, 1e-300))
 
 
-INVARIANTS: dict[str, Callable[[], AbstractInvariant]] = {"mass": Mass, "energy": Energy}
+INVARIANTS: dict[str, Callable[..., AbstractInvariant]] = {"mass": Mass, "energy": Energy}
 
 
 class EquationInvariant(AbstractInvariant):
@@ -75,11 +78,12 @@ class EquationInvariant(AbstractInvariant):
     the parameter `mu` (for example the total energy of a particle in a `mu`-dependent field)."""
 
     name: str = eqx.field(static=True)
-    equation: eqx.Module
+    equation: pdes.AbstractEquation
     mu: Float[Array, ""]
-    uses_gradient = True
+    uses_gradient: ClassVar[bool] = True
 
     def density(self, x, u, grad_u):
+        assert grad_u is not None  # `uses_gradient`: the values come with their gradient
         return self.equation.invariant_density(self.name, x, u, grad_u, self.mu)
 
 
@@ -89,14 +93,65 @@ def get_invariant(name: str, equation=None, mu=None) -> AbstractInvariant:
     if name.lower() in INVARIANTS:
         return INVARIANTS[name.lower()]()
     own = () if equation is None else (*equation.conserved, *equation.dissipated)
-    if name in own:
-        return EquationInvariant(name, equation, jnp.asarray(mu, dtype=float))
+    if name in own and equation is not None:
+        return EquationInvariant(name=name, equation=equation, mu=jnp.asarray(mu, dtype=float))
     raise ValueError(f"unknown invariant {name!r}; known: {', '.join((*INVARIANTS, *own))} "
                      "(or pass a Functional)")
 
 
 class Conservation(eqx.Module):
-    """Which invariants to keep and how.
+    """Which invariants an equation-driven solve keeps, and how: the `conserve=` option of
+    `solve`, `solve_batch` and `compare` (a sequence of names or invariants there means
+    `Conservation(that)`).
+
+    - `invariants`: names (`"mass"`, `"energy"`, or one the equation defines itself) or
+      `AbstractInvariant`s such as `Functional`.
+    - `method`: `"constraint"` (`phi_dot` subject to `dI_k/dt = 0`; the drift then follows the
+      time-stepping error), `"projection"` (Gauss-Newton back onto `I_k(phi) = I_k(phi0)` after
+      every accepted step and at every saved time: round-off) or `"both"`.
+    - `points`: grid points per direction of the rectangle-rule quadrature of the invariants
+      (default: as many as the Galerkin samples have per direction).
+    """
+
+    invariants: tuple[str | AbstractInvariant, ...]
+    method: str = eqx.field(default="both", static=True)
+    points: int | None = eqx.field(default=None, static=True)
+
+    def __check_init__(self):
+        if not self.invariants:
+            raise ValueError("give at least one invariant to conserve")
+        for inv in self.invariants:
+            if not isinstance(inv, str | AbstractInvariant):
+                raise TypeError(f"conserve takes invariant names or AbstractInvariants, got "
+                                f"{inv!r}")
+        names = [inv if isinstance(inv, str) else inv.name for inv in self.invariants]
+        if len(set(names)) != len(names):
+            raise ValueError(f"an invariant is named twice in {names}")
+        if self.method not in ("constraint", "projection", "both"):
+            raise ValueError(f"the conservation method must be 'constraint', 'projection' or "
+                             f"'both', got {self.method!r}")
+        if self.points is not None and not (isinstance(self.points, int) and self.points >= 1):
+            raise ValueError(f"the quadrature needs a positive number of points per "
+                             f"direction, got points={self.points!r}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(inv if isinstance(inv, str) else inv.name for inv in self.invariants)
+
+
+def as_conservation(conserve) -> Conservation | None:
+    """`conserve` normalised: `None` or empty for none, a `Conservation` as it is, a name, an
+    invariant or a sequence of them as `Conservation(them)`."""
+    if conserve is None or isinstance(conserve, Conservation):
+        return conserve
+    if isinstance(conserve, str | AbstractInvariant):
+        conserve = (conserve,)
+    conserve = tuple(conserve)
+    return Conservation(conserve) if conserve else None
+
+
+class InvariantConstraints(eqx.Module):
+    """The machinery that keeps the invariants of a `Conservation` during one solve.
 
     - `invariants`: the functionals, integrated by the rectangle rule on `grid` (a uniform
       periodic grid; spectrally accurate for smooth periodic integrands) with cell volume
@@ -154,23 +209,25 @@ class Conservation(eqx.Module):
     def constrained_lstsq(self, lstsq, J, F, G) -> Float[Array, " p"]:
         """`argmin ||J v - F||` subject to `G v = rates`, by the null-space method:
         `v = G^+ r + N w`, with `N` an orthonormal basis of the null space of `G` from its SVD
-        and `w` the (regularised) least-squares solution of `J N w ~ F - J G^+ r`. Raises
-        (under jit, through `eqx.error_if`) if `G` is rank deficient: the constraints are then
-        degenerate (an invariant with zero gradient) or dependent on each other."""
+        and `w` the (regularised) least-squares solution of `J N w ~ F - J G^+ r`. Where `G`
+        is rank deficient (`degenerate`) the constraints cannot be imposed and `v` is zero: the
+        solve reports `RESULTS.degenerate_constraints` (checked at the start and at every
+        saved time)."""
         k, p = G.shape
         svd = partial(jnp.linalg.svd, full_matrices=True)
         _, s, vt = (one_by_one(svd) if self.one_by_one else svd)(G)
-        ok = s[-1] > 1e-12 * jnp.maximum(s[0], 1e-300)
-        G = eqx.error_if(
-            G, ~ok,
-            "the conservation constraints are degenerate: the gradients dI/dphi of the "
-            "invariants are (nearly) zero or linearly dependent for this network, so they "
-            "cannot be imposed together; keep fewer invariants, or use the projection only")
         r = jnp.zeros((k,), G.dtype) if self.rates is None else self.rates
         v_p = self._solve(G, r, None)
         N = vt[k:].T  # (p, p - k)
         w = lstsq(J @ N, F - J @ v_p)
-        return v_p + N @ w
+        return jnp.where(_full_rank(s), v_p + N @ w, 0.0)
+
+    def degenerate(self, net, phi) -> Bool[Array, ""]:
+        """Whether the constraint gradients `G = dI/dphi` at `phi` are rank deficient: an
+        invariant with (nearly) zero gradient, or invariants dependent on each other."""
+        svd = partial(jnp.linalg.svd, compute_uv=False)
+        return ~_full_rank((one_by_one(svd) if self.one_by_one else svd)(
+            self.jacobian(net, phi)))
 
     def _solve(self, G, r, rcond):
         solve = partial(svd_solve, rcond=rcond)
@@ -184,9 +241,11 @@ class Conservation(eqx.Module):
     def project_with_values(self, net, phi):
         """`project_phi`, and the invariants' values at the projected `phi`."""
         # one forward pass gives the invariants and, through k reverse passes, G
+        targets = self.targets
+        assert targets is not None, "solve sets the targets (the invariants at phi0)"
         vals, pullback = jax.vjp(lambda p: self.values(net, p), phi)
         G = jax.vmap(lambda e: pullback(e)[0])(jnp.eye(vals.shape[0], dtype=vals.dtype))
-        tol = 4 * jnp.finfo(phi.dtype).eps * jnp.abs(self.targets)
+        tol = 4 * jnp.finfo(phi.dtype).eps * jnp.abs(targets)
 
         def cond(carry):
             i, _, res = carry
@@ -195,7 +254,11 @@ class Conservation(eqx.Module):
         def body(carry):
             i, phi, res = carry
             phi = phi + self._solve(G, res, self.rcond)
-            return i + 1, phi, self.targets - self.values(net, phi)
+            return i + 1, phi, targets - self.values(net, phi)
 
-        _, phi, res = jax.lax.while_loop(cond, body, (0, phi, self.targets - vals))
-        return phi, self.targets - res
+        _, phi, res = jax.lax.while_loop(cond, body, (0, phi, targets - vals))
+        return phi, targets - res
+
+
+def _full_rank(s: Float[Array, " k"]) -> Bool[Array, ""]:
+    return s[-1] > 1e-12 * jnp.maximum(s[0], 1e-300)

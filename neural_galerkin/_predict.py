@@ -1,6 +1,5 @@
 """The data-driven prediction, and the Galerkin residual along it."""
 
-import diffrax as dfx
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -11,7 +10,7 @@ import pdes
 from ._checks import check_mu, diagnostic_points, sample_points
 from ._galerkin import GalerkinField, LeastSquares
 from ._model import CoLoRAModel
-from ._solution import Solution
+from ._solution import RESULTS, Solution
 
 
 def predict(model: CoLoRAModel, ts: ArrayLike, mu: ArrayLike, *,
@@ -31,7 +30,7 @@ def predict(model: CoLoRAModel, ts: ArrayLike, mu: ArrayLike, *,
         raise ValueError(f"times must lie in the trained window [{t0:g}, {t1:g}]")
     phis = _predict(model.hyper, ts, jnp.asarray(mu, float))
     return Solution(ts=ts, phis=phis, net=model.net, residuals=None, stats={},
-                    result=dfx.RESULTS.successful, mode="d")
+                    result=RESULTS.successful, mode="d")
 
 
 @eqx.filter_jit

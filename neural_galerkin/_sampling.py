@@ -28,6 +28,11 @@ class AbstractSampler(eqx.Module):
                  step: Int[Array, ""]) -> Float[Array, "n d"]:
         """The sample points, shape `(n, d)`."""
 
+    def fixed_points(self, equation) -> Float[Array, "m d"]:
+        """Fixed points standing for this sampler where one set is needed (the initial fit,
+        the residual diagnostic): its uniform grid of about `n` points."""
+        return uniform_grid(equation, self.n)
+
 
 def uniform_grid(equation, n: int) -> Float[Array, "m d"]:
     """The uniform periodic grid of about `n` points in all: `round(n ** (1/d))` per direction."""
@@ -43,6 +48,25 @@ class UniformSampler(AbstractSampler):
 
     def __call__(self, equation, net, phi, step):
         return uniform_grid(equation, self.n)
+
+
+class FixedSampler(AbstractSampler):
+    """Given sample points, used at every step: `samples=points` of `solve` (an array of
+    shape `(n, d)`) means `FixedSampler(points)`."""
+
+    points: Float[Array, "n d"]
+    n: int = eqx.field(static=True)
+    dynamic: ClassVar[bool] = False
+
+    def __init__(self, points: Float[Array, "n d"]):
+        self.points = points
+        self.n = points.shape[0]
+
+    def __call__(self, equation, net, phi, step):
+        return self.points
+
+    def fixed_points(self, equation):
+        return self.points
 
 
 class RandomSampler(AbstractSampler):

@@ -30,6 +30,35 @@ class SolveError(RuntimeError):
     """An equation-driven solve that failed (`throw=True`), with what to change."""
 
 
+class RESULTS(dfx.RESULTS):  # pyright: ignore[reportGeneralTypeIssues]
+    """What became of an equation-driven solve: diffrax's result codes and the Galerkin
+    solve's own, each with what to change. `Solution.result` holds one (per batch member);
+    `throw=True` raises `SolveError` with its message."""
+
+    step_limit = (
+        "the equation-driven solve reached max_steps: the step size collapsed, usually because "
+        "the reduced solution left what the network can represent (its Galerkin residual "
+        "grows: see Solution.residuals); compare with the data-driven prediction or retrain "
+        "the network, else raise max_steps, loosen the tolerances or regularise the least "
+        "squares (LeastSquares(rcond=..., ridge=...))")
+    blow_up = (
+        "the online weights became NaN or inf: the dynamics blew up (an unstable fixed time "
+        "step, or weights so large that the network overflows); use an adaptive "
+        "stepsize_controller (diffrax.PIDController) or a smaller dt0, check phi0, or "
+        "regularise the least squares (LeastSquares(rcond=..., ridge=...))")
+    degenerate_constraints = (
+        "the conservation constraints are degenerate: the gradients dI/dphi of the invariants "
+        "are (nearly) zero or linearly dependent for this network, so they cannot be imposed "
+        "together; keep fewer invariants, or use the projection only")
+    residual_above_bound = (
+        "the relative Galerkin residual rose above max_residual: the network cannot follow the "
+        "equation there and the reduced solution may be far from the PDE's; check it against "
+        "a reference, retrain, or raise max_residual")
+    fit_failed = (
+        "the initial-condition fit failed (non-finite online weights or fit error): check u0 "
+        "(finite values of the right scale) and the sample points")
+
+
 def runtime_error_message(e: Exception) -> str:
     """The message of an `eqx.error_if` check that failed in compiled code, without the stack
     and debugging advice equinox wraps around it."""
@@ -49,10 +78,9 @@ class Solution(eqx.Module):
       for data-driven predictions).
     - `residual_tol`: the tolerance the residual was checked against (`solve(...,
       residual_tol=)`); `residual_exceeded` says whether it was crossed.
-    - `stats`: diffrax's statistics (`num_steps`, ...) and, with `timed=True`,
-      `time_compile_s` and `time_run_s`.
-    - `result`: diffrax's result code (`diffrax.RESULTS.successful` when all went well);
-      `message` says it in words.
+    - `stats`: diffrax's statistics (`num_steps`, ...).
+    - `result`: a `RESULTS` code (`RESULTS.successful` when all went well, one per batch
+      member); `message` says it in words.
     - `invariants`: the conserved invariants' values at the saved times (`solve(...,
       conserve=...)`), by name; `drift()` gives their relative drift.
 
@@ -76,13 +104,12 @@ class Solution(eqx.Module):
         member for `solve_batch`); `False` without a tolerance or for data-driven solutions."""
         if self.residuals is None or self.residual_tol is None:
             return False
-        worst = np.max(finite_or(self.residuals, -np.inf), axis=-1)
-        return worst > self.residual_tol if worst.ndim else bool(worst > self.residual_tol)
+        return max_residual(self.residuals) > self.residual_tol
 
     @property
     def message(self) -> str:
         """The result code in words (`"successful"` when the solve finished)."""
-        out = [result_message(c) for c in np.ravel(np.asarray(self.result._value))]
+        out = [result_message(c) for c in np.ravel(np.asarray(result_code(self.result)))]
         return out[0] if len(set(out)) == 1 else "; ".join(
             f"member {i}: {m}" for i, m in enumerate(out))
 
@@ -117,9 +144,21 @@ class Solution(eqx.Module):
         return _evaluate(self.net, self.phis, x)
 
 
+def result_code(result) -> Array:
+    """The integer code of a result (of `RESULTS`, diffrax's, or a plain integer array)."""
+    return getattr(result, "_value", result)
+
+
 def result_message(code) -> str:
-    """diffrax's message for an integer result code (`"successful"` for 0)."""
-    return dfx.RESULTS._index_to_message[int(code)] or "successful"
+    """The message of an integer `RESULTS` code (`"successful"` for 0)."""
+    return RESULTS._index_to_message[int(code)] or "successful"
+
+
+def max_residual(residuals) -> Array:
+    """The largest finite residual over the saved times (last axis): the saved times a failed
+    solve did not reach hold inf or NaN. Traceable."""
+    r = jnp.asarray(residuals)
+    return jnp.max(jnp.where(jnp.isfinite(r), r, -jnp.inf), axis=-1)
 
 
 def finite_or(a, fill) -> np.ndarray:

@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from ._galerkin import GalerkinField, SparseUpdates
+from ._invariants import InvariantConstraints
 from ._sampling import AbstractSampler
 
 
@@ -21,24 +22,24 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
     estimate is consistent; a rejected step is retried on the same points. A first-same-as-last
     stage is recomputed after resampling (the vector field changed).
 
-    With a `projection` (a `Conservation` with `project=True`), every step's result is moved
+    With a `projection` (`InvariantConstraints` with `project=True`), every step's result is moved
     back onto `{I_k(phi) = targets_k}` before the controller accepts it and the next step
     starts from it: the invariants are then held to round-off at every step.
 
     With `sparse` (`SparseUpdates`), a new random subset of online weights is drawn at the
     start of every step, and only those move during it."""
 
-    solver: dfx.AbstractSolver
+    solver: dfx.AbstractSolver  # pyright: ignore[reportIncompatibleVariableOverride]
     sampler: AbstractSampler | None = None
-    projection: eqx.Module | None = None  # a `Conservation` with `project=True`
+    projection: InvariantConstraints | None = None  # with `project=True`
     sparse: SparseUpdates | None = None
 
     @property
-    def term_structure(self):
+    def term_structure(self):  # pyright: ignore[reportIncompatibleVariableOverride]
         return self.solver.term_structure
 
     @property
-    def interpolation_cls(self):
+    def interpolation_cls(self):  # pyright: ignore[reportIncompatibleMethodOverride]
         return self.solver.interpolation_cls
 
     def order(self, terms):

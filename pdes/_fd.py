@@ -50,7 +50,7 @@ def fd_solve(
     - `ts`: increasing times to save at; the solve runs from `ts[0]` to `ts[-1]`.
     - `u0`: initial values on `equation.grid(n)`; default: the equation's initial condition.
     - `solver`: a diffrax solver; default Tsit5, or Kvaerno5 where `equation.fd_stiff` says the
-      problem is diffusion-dominated.
+      problem is diffusion-dominated (for a concrete `mu`; under `jax.vmap` over `mu`, Tsit5).
     - `rtol`, `atol`: tolerances of the adaptive step-size controller.
 
     **Returns:** a `ReferenceSolution`.
@@ -60,10 +60,12 @@ def fd_solve(
     `ts`, or a grid whose solve would not fit in this machine's memory (`check_memory`).
     """
     n = check_grid_points(n, equation.ndim)
-    if not isinstance(mu, jax.core.Tracer):
+    traced = isinstance(mu, jax.core.Tracer)  # vmapped over mu: checked by the caller
+    if not traced:
         mu = equation.check_mu(mu)
     ts = jnp.asarray(ts, dtype=float)
-    if ts.ndim != 1 or ts.size < 2 or not bool(jnp.all(jnp.diff(ts) > 0)):
+    if ts.ndim != 1 or ts.size < 2 or (not isinstance(ts, jax.core.Tracer)
+                                       and not np.all(np.diff(np.asarray(ts)) > 0)):
         raise ValueError("ts must be a 1D array of at least two increasing times")
     check_memory(n, len(ts))
     if u0 is None:
@@ -72,10 +74,11 @@ def fd_solve(
         u0 = jnp.asarray(u0, dtype=float)
         if u0.shape != n:
             raise ValueError(f"u0 has shape {u0.shape}, expected the grid shape {n}")
-        if not bool(jnp.all(jnp.isfinite(u0))):
+        if not isinstance(u0, jax.core.Tracer) and not np.all(np.isfinite(np.asarray(u0))):
             raise ValueError("u0 contains NaN or inf; give finite initial values")
-    if solver is None:
-        solver = dfx.Kvaerno5() if equation.fd_stiff(float(mu), n) else dfx.Tsit5()
+    if solver is None:  # a traced mu (a batch) takes the explicit solver: give one if stiff
+        stiff = not traced and equation.fd_stiff(float(mu), n)
+        solver = dfx.Kvaerno5() if stiff else dfx.Tsit5()
     dx = tuple(length / m for length, m in zip(equation.lengths, n))
     us, num_steps = _integrate(equation, jnp.asarray(mu, dtype=float), dx, ts, u0, solver,
                                rtol, atol, max_steps)

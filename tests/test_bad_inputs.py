@@ -108,7 +108,9 @@ def test_cli_too_few_samples(capsys, tmp_path):
      r"rtol=-1, atol=1e-08 must be non-negative"),
     (dict(stepsize_controller=dfx.ConstantStepSize()), r"a constant step size needs dt0"),
     (dict(max_steps=0), r"max_steps must be a positive integer or None, got 0"),
-    (dict(residual_tol=0.0), r"residual_tol must be positive \(or None for no check\)"),
+    (dict(residual_tol=0.0), r"residual_tol must be a positive number \(or None for no "
+     r"check\), got 0.0"),
+    (dict(max_residual=-1.0), r"max_residual must be a positive number"),
 ])
 def test_stepping_that_cannot_finish_is_refused(net, kw, message):
     with pytest.raises(ValueError, match=message):
@@ -137,7 +139,8 @@ def test_step_limit_is_a_solve_error_with_advice(net):
 def test_partial_solution_warns_where_it_has_no_values(net):
     sol = solve_small(net, max_steps=2, stepsize_controller=TIGHT, throw=False,
                       saveat=dfx.SaveAt(ts=jnp.linspace(0, 0.05, 5)))
-    assert sol.message.startswith("The maximum number of solver steps was reached")
+    assert sol.result == ng.RESULTS.step_limit
+    assert sol.message.startswith("the equation-driven solve reached max_steps")
     with pytest.warns(ng.IncompleteSolutionWarning, match=r"4 of 5 saved times have no "
                       r"solution and evaluate to NaN: the solve stopped \(last solution at t=0;"):
         u = sol.evaluate(jnp.linspace(0, 1, 8))

@@ -19,8 +19,7 @@ def burgers_runs():
     ref = pdes.fd_solve(eq, MU, 1024, TS)
     out = {}
     for method in (None, "constraint", "projection", "both"):
-        kw = {} if method is None else dict(conserve=("mass",), conserve_method=method,
-                                             conserve_points=1024)
+        kw = {} if method is None else dict(conserve=ng.Conservation(("mass",), method, 1024))
         sol = ng.solve(eq, model, 0.0, 0.4, None, phi0, MU, samples=128,
                        saveat=dfx.SaveAt(ts=TS), **kw)
         u = sol.evaluate(ref.x)
@@ -54,8 +53,8 @@ def test_two_invariants_inviscid_burgers():
                                        phi_guess=ng.load_pretrained("burgers").phi(0.0, 1e-3))
     ts = jnp.linspace(0, 0.12, 7)
     free = ng.solve(eq, net, 0.0, 0.12, None, phi0, 0.0, samples=256,
-                    saveat=dfx.SaveAt(ts=ts), conserve=("mass", "energy"),
-                    conserve_method="constraint")
+                    saveat=dfx.SaveAt(ts=ts),
+                    conserve=ng.Conservation(("mass", "energy"), method="constraint"))
     held = ng.solve(eq, net, 0.0, 0.12, None, phi0, 0.0, samples=256,
                     saveat=dfx.SaveAt(ts=ts), conserve=("mass", "energy"))
     assert set(held.invariants) == {"mass", "energy"}
@@ -70,10 +69,10 @@ def test_mass_projection_2d():
     phi0, _ = ng.fit_initial_condition(eq, net, mu=1.0, samples=16 * 16)
     # an untrained network: its Galerkin residual is large (this is about the invariant only)
     kw = dict(samples=16 * 16, saveat=dfx.SaveAt(ts=jnp.linspace(0, 0.3, 4)), residual_tol=None)
-    free = ng.solve(eq, net, 0.0, 0.3, None, phi0, 1.0, conserve=("mass",),
-                    conserve_method="constraint", **kw)
-    held = ng.solve(eq, net, 0.0, 0.3, None, phi0, 1.0, conserve=("mass",),
-                    conserve_method="projection", **kw)
+    free = ng.solve(eq, net, 0.0, 0.3, None, phi0, 1.0,
+                    conserve=ng.Conservation(("mass",), method="constraint"), **kw)
+    held = ng.solve(eq, net, 0.0, 0.3, None, phi0, 1.0,
+                    conserve=ng.Conservation(("mass",), method="projection"), **kw)
     assert held.drift()["mass"] <= 1e-13
     assert free.drift()["mass"] > 1e3 * max(held.drift()["mass"], 1e-16)
     assert held.evaluate(jnp.zeros((5, 7, 2))).shape == (4, 5, 7)
@@ -86,14 +85,14 @@ def test_conservation_errors():
     phi0 = ng.get_phi(net)
     zero = ng.Functional(name="zero", fn=lambda x, u, grad: 0.0 * u)
     with pytest.raises(ng.SolveError, match="^the conservation constraints are degenerate"):
-        ng.solve(eq, net, 0.0, 0.1, None, phi0, 1.0, samples=32, conserve=(zero,),
-                 conserve_method="constraint")
+        ng.solve(eq, net, 0.0, 0.1, None, phi0, 1.0, samples=32,
+                 conserve=ng.Conservation((zero,), method="constraint"), residual_tol=None)
     with pytest.raises(ValueError, match="named twice"):
         ng.solve(eq, net, 0.0, 0.1, None, phi0, 1.0, conserve=("mass", ng.Mass()))
     with pytest.raises(ValueError, match="unknown invariant 'momentum'"):
         ng.solve(eq, net, 0.0, 0.1, None, phi0, 1.0, conserve=("momentum",))
     with pytest.raises(ValueError, match="does not keep 'energy' at mu=0.005"):
         ng.solve(pdes.Burgers(), net, 0.0, 0.1, None, phi0, 5e-3, conserve=("energy",))
-    with pytest.raises(ValueError, match="conserve_method"):
-        ng.solve(eq, net, 0.0, 0.1, None, phi0, 1.0, conserve=("mass",),
-                 conserve_method="magic")
+    with pytest.raises(ValueError, match="conservation method must be 'constraint', "
+                       "'projection' or 'both', got 'magic'"):
+        ng.Conservation(("mass",), method="magic")
