@@ -70,6 +70,7 @@ def solve_command(args) -> int:
                          progress_meter=meter, conserve=conservation)
     total = time.perf_counter() - start
     s = summary(report)
+    s["pde"] = key  # the name asked for: "burgers-2d", not the family's "burgers"
     rows = [("pde", s["pde"]), ("mu", f"{s['mu']:g}"), ("mode", s["mode"]),
             ("final time", f"{s['t1']:g}"),
             ("relative L2 error (space-time)", f"{s['rel_error']:.3e}"),
