@@ -5,7 +5,7 @@ import importlib.metadata
 from ._batch import solve_batch as solve_batch
 from ._checkpoint import Checkpoint as Checkpoint, load_checkpoint as load_checkpoint
 from ._checks import default_samples as default_samples, sample_points as sample_points
-from ._compare import compare as compare, summary as summary
+from ._compare import compare as compare
 from ._data import (
     PointTrajectories as PointTrajectories,
     Trajectories as Trajectories,
@@ -47,6 +47,7 @@ from ._network import (
 )
 from ._predict import manifold_residual as manifold_residual, predict as predict
 from ._recipes import RECIPES as RECIPES, load_pretrained as load_pretrained
+from ._report import ComparisonReport as ComparisonReport, summary as summary
 from ._sampling import (
     AbstractSampler as AbstractSampler,
     RandomSampler as RandomSampler,

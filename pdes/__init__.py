@@ -3,7 +3,11 @@
 from ._advection import Advection as Advection
 from ._advection_diffusion import AdvectionDiffusion as AdvectionDiffusion
 from ._allen_cahn import AllenCahn as AllenCahn
-from ._base import AbstractEquation as AbstractEquation, check_parameter as check_parameter
+from ._base import (
+    AbstractEquation as AbstractEquation,
+    AbstractExactEquation as AbstractExactEquation,
+    check_parameter as check_parameter,
+)
 from ._burgers import Burgers as Burgers, cole_hopf as cole_hopf
 from ._fd import (
     MIN_GRID_POINTS as MIN_GRID_POINTS,
@@ -27,10 +31,7 @@ def get(name: str) -> AbstractEquation:
     name = name.lower()
     base, _, dim = name.rpartition("-")
     if name not in EQUATIONS and base in EQUATIONS and dim[:-1].isdigit() and dim[-1:] == "d":
-        cls = EQUATIONS[base]
-        if not hasattr(cls, "in_dimension"):
-            raise ValueError(f"{base} is shipped in its default dimension only")
-        return cls.in_dimension(int(dim[:-1]))
+        return EQUATIONS[base].in_dimension(int(dim[:-1]))
     try:
         return EQUATIONS[name]()
     except KeyError:

@@ -2,10 +2,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d1
+from ._base import AbstractExactEquation, PointFunction, d1
 
 
-class Advection(AbstractEquation):
+class Advection(AbstractExactEquation):
     """Linear advection `u_t + mu c . grad u = 0` on the periodic box `[lower, upper)`, speed
     `mu` along the fixed direction `c` (default: 1D on `[0, 1)`, `c = (1,)`).
 

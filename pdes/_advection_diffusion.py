@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d1, d2, derivatives
+from ._base import AbstractExactEquation, PointFunction, d1, d2, derivatives
 
 Mode = tuple[float, tuple[int, ...], float]  # amplitude, integer wave vector, phase
 
@@ -19,7 +19,7 @@ def _bump_coefficients(kappa: float, k_max: int = 40) -> np.ndarray:
     return c
 
 
-class AdvectionDiffusion(AbstractEquation):
+class AdvectionDiffusion(AbstractExactEquation):
     """Advection-diffusion (heat equation with drift) `u_t + c . grad u = mu Laplace(u)` on the
     periodic box `[lower, upper)` in any dimension `d`, velocity `c` fixed by the equation and
     diffusivity `mu` in `[5e-3, 5e-2]` as the parameter. `AdvectionDiffusion.in_dimension(d)`

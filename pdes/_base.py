@@ -69,6 +69,12 @@ class AbstractEquation(eqx.Module):
         in `conserved` or `dissipated` override this (and may read `mu`)."""
         raise ValueError(f"{self.name} defines no invariant called {name!r}")
 
+    @classmethod
+    def in_dimension(cls, d: int) -> "AbstractEquation":
+        """The equation in `d` dimensions (`pdes.get("NAME-Kd")`), for the equations that are
+        posed in any dimension (they override this); the others raise a `ValueError`."""
+        raise ValueError(f"{cls.name} is shipped in its default dimension only")
+
     def conserved_at(self, mu: float) -> tuple[str, ...]:
         """The invariants (by name) the equation keeps at parameter `mu`."""
         return self.conserved
@@ -108,6 +114,18 @@ class AbstractEquation(eqx.Module):
     def check_mu(self, mu: float, mu_range: tuple[float, float] | None = None) -> float:
         """Raise a `ValueError` a person can act on if `mu` is not a finite number in range."""
         return check_parameter(mu, self.mu_range if mu_range is None else mu_range, self.name)
+
+
+class AbstractExactEquation(AbstractEquation):
+    """An equation whose solution from its default initial condition is known in closed form:
+    `exact(x, t, mu)`. `compare(..., reference="exact")` compares with it, and
+    `trajectories_from_exact` trains on it; equations without one derive from
+    `AbstractEquation` alone."""
+
+    @abc.abstractmethod
+    def exact(self, x: Float[Array, " d"], t: ArrayLike, mu: ArrayLike) -> Float[Array, ""]:
+        """The exact solution at one point `x` and time `t`, from the default initial
+        condition."""
 
 
 def check_parameter(mu, mu_range: tuple[float, float], name: str) -> float:

@@ -5,10 +5,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d1
+from ._base import AbstractExactEquation, PointFunction, d1
 
 
-class Vlasov(AbstractEquation):
+class Vlasov(AbstractExactEquation):
     """The Vlasov equation in 1D1V phase space in a fixed field,
     `f_t + v f_x + E(x) f_v = 0` for `f(x, v)`, a point being `(x, v)`, on the periodic box
     `[0, 2 pi) x [-V, V)` (default `V = 4`; `lower`/`upper` set it).
