@@ -45,10 +45,13 @@ def solve_command(args) -> int:
         weights = pathlib.Path(args.weights)
     model = load_model(weights)
     check_model_fits(eq, model)
-    if args.mu is None and rec is None:
+    if args.mu is not None:
+        mu = args.mu
+    elif rec is not None:
+        mu = rec.default_mu
+    else:
         raise ValueError(f"give --mu (a parameter inside the model's range "
                          f"[{model.mu_range[0]:g}, {model.mu_range[1]:g}])")
-    mu = args.mu if args.mu is not None else rec.default_mu
     eq.check_mu(mu, model.mu_range)
     meter = dfx.TqdmProgressMeter() if args.progress else dfx.NoProgressMeter()
     conserve = tuple(c.strip() for c in args.conserve.split(",") if c.strip())

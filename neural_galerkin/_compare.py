@@ -217,9 +217,7 @@ def compare(
 
 
 def _fd(equation, mu, n, ts, u0):
-    from pdes import fd_solve
-
-    return fd_solve(equation, mu, n, ts, u0=u0)
+    return pdes.fd_solve(equation, mu, n, ts, u0=u0)
 
 
 def _predict_on(model, ts, mu, x, equation) -> tuple[Solution, jax.Array]:

@@ -1,5 +1,7 @@
 """Parameterised PDEs for neural-galerkin, each with a finite-difference reference."""
 
+from typing import Protocol
+
 from ._advection import Advection as Advection
 from ._advection_diffusion import AdvectionDiffusion as AdvectionDiffusion
 from ._allen_cahn import AllenCahn as AllenCahn
@@ -19,7 +21,17 @@ from ._fd import (
 from ._kdv import KdV as KdV
 from ._vlasov import Vlasov as Vlasov
 
-EQUATIONS: dict[str, type[AbstractEquation]] = {"advection": Advection,
+
+class _Shipped(Protocol):
+    """What `pdes.EQUATIONS` holds: an equation's class, which makes it with its defaults
+    (`cls()`) or in `d` dimensions (`cls.in_dimension(d)`)."""
+
+    def __call__(self) -> AbstractEquation: ...
+
+    def in_dimension(self, d: int) -> AbstractEquation: ...
+
+
+EQUATIONS: dict[str, _Shipped] = {"advection": Advection,
     "advection-diffusion": AdvectionDiffusion, "allen-cahn": AllenCahn, "burgers": Burgers,
     "kdv": KdV, "vlasov": Vlasov}
 

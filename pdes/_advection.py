@@ -31,10 +31,10 @@ class Advection(AbstractExactEquation):
 
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         # one directional derivative c . grad u
-        return -mu * jax.jvp(u, (x,), (jnp.asarray(self.direction, x.dtype),))[1]
+        return -jnp.asarray(mu) * jax.jvp(u, (x,), (jnp.asarray(self.direction, x.dtype),))[1]
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        out = 1.0
+        out = jnp.asarray(1.0)
         for i, (a, b) in enumerate(zip(self.lower, self.upper)):
             out = out * jnp.exp(-10.0 * jnp.sin(jnp.pi * (x[i] - a) / (b - a) - jnp.pi / 2) ** 2)
         return out
@@ -44,4 +44,5 @@ class Advection(AbstractExactEquation):
         return self.initial_condition(x - mu * t * jnp.asarray(self.direction), mu)
 
     def fd_rhs(self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]) -> Array:
-        return -mu * sum(c * d1(u, i, h) for i, (c, h) in enumerate(zip(self.direction, dx)))
+        return -jnp.asarray(mu) * sum(c * d1(u, i, h)
+                                      for i, (c, h) in enumerate(zip(self.direction, dx)))

@@ -87,11 +87,11 @@ class AdvectionDiffusion(AbstractExactEquation):
         z = (x - lower - jnp.asarray(self.velocity) * t) / lengths
         c = _bump_coefficients(self.kappa)
         k = np.arange(len(c))
-        out = self.offset
+        out = jnp.asarray(self.offset)
         if self.kappa > 0:
             bump = 1.0
             for i in range(self.ndim):
-                decay = jnp.exp(-mu * (2 * np.pi * k / lengths[i]) ** 2 * t)
+                decay = jnp.exp(-jnp.asarray(mu) * (2 * np.pi * k / lengths[i]) ** 2 * t)
                 bump = bump * jnp.sum(c * decay * jnp.cos(2 * np.pi * k * (z[i] - 0.5)))
             out = out + bump
         for a, k, p in self.modes:

@@ -63,11 +63,11 @@ class Vlasov(AbstractExactEquation):
 
     def potential(self, x: ArrayLike, mu: ArrayLike) -> Array:
         """`phi(x) = mu (1 + cos x)`."""
-        return mu * (1 + jnp.cos(x))
+        return jnp.asarray(mu) * (1 + jnp.cos(x))
 
     def field(self, x: ArrayLike, mu: ArrayLike) -> Array:
         """`E(x) = -phi'(x) = mu sin x`."""
-        return mu * jnp.sin(x)
+        return jnp.asarray(mu) * jnp.sin(x)
 
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         # one directional derivative (v, E(x)) . grad f
@@ -87,10 +87,12 @@ class Vlasov(AbstractExactEquation):
             return jnp.stack([-y[1], -self.field(y[0], mu)])
 
         sol = dfx.diffeqsolve(
-            dfx.ODETerm(backward), dfx.Dopri8(), 0.0, t, None, jnp.asarray(x, dtype=float), mu,
+            dfx.ODETerm(backward), dfx.Dopri8(), 0.0, jnp.asarray(t), None,
+            jnp.asarray(x, dtype=float), mu,
             stepsize_controller=dfx.PIDController(rtol=1e-13, atol=1e-13),
             saveat=dfx.SaveAt(t1=True), max_steps=100_000,
         )
+        assert sol.ys is not None  # saved at t1
         return self.initial_condition(sol.ys[-1], mu)
 
     def fd_rhs(self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]) -> Array:
