@@ -216,10 +216,11 @@ def compare(
         solution=sol, **eq_only)
 
 
-def _fd(equation, mu, n, ts, u0):
+def _fd(equation: pdes.AbstractEquation, mu, n, ts, u0):
     return pdes.fd_solve(equation, mu, n, ts, u0=u0)
 
 
-def _predict_on(model, ts, mu, x, equation) -> tuple[Solution, jax.Array]:
+def _predict_on(model, ts, mu, x, equation: pdes.AbstractEquation
+                ) -> tuple[Solution, jax.Array]:
     sol = predict(model, ts, mu, equation=equation)
     return sol, sol.evaluate(x)
