@@ -59,8 +59,8 @@ def main():
     for mu in mus:
         d = compare(eq, model, mu, mode="d", n_ref=n_ref)
         e = compare(eq, model, mu, mode="eq", n_ref=n_ref)
-        ts = jnp.asarray(e["ts"])
-        ref = e["u_ref"]
+        ts = jnp.asarray(e.ts)
+        ref = e.u_ref
         fd_rows = []
         n = max(16, n_ref // 64)
         while n <= n_ref // 2:
@@ -70,15 +70,15 @@ def main():
             err = relative_error(np.asarray(sol.us), ref[sub])
             fd_rows.append({"n": n, "error": err, "time_s": t})
             n *= 2
-        match = next((r for r in fd_rows if r["error"] <= e["rel_error"]), None)
+        match = next((r for r in fd_rows if r["error"] <= e.rel_error), None)
         rows.append({
-            "mu": mu, "d_error": d["rel_error"], "eq_error": e["rel_error"],
-            "eq_error_final": e["rel_error_final"], "eq_time_s": e["time_online_s"],
-            "eq_compile_s": e["time_compile_s"], "eq_steps": e["num_steps"],
-            "eq_max_residual": e["max_residual"], "eq_mass_drift": e["mass_drift"],
-            "d_time_s": d["time_online_s"], "fd": fd_rows, "fd_match": match,
+            "mu": mu, "d_error": d.rel_error, "eq_error": e.rel_error,
+            "eq_error_final": e.rel_error_final, "eq_time_s": e.time_online_s,
+            "eq_compile_s": e.time_compile_s, "eq_steps": e.num_steps,
+            "eq_max_residual": e.max_residual, "eq_mass_drift": e.mass_drift,
+            "d_time_s": d.time_online_s, "fd": fd_rows, "fd_match": match,
         })
-        print(f"mu={mu:g}: D {d['rel_error']:.2e}, EQ {e['rel_error']:.2e}", flush=True)
+        print(f"mu={mu:g}: D {d.rel_error:.2e}, EQ {e.rel_error:.2e}", flush=True)
     lines = [
         f"{key}, model {args.weights or 'shipped'}, t in [0, {eq.t1:g}], reference FD on "
         f"{n_ref} points per direction "

@@ -81,12 +81,12 @@ def main():
                 fd.append({"n": n, "error": err,
                            "memory_gib": grid_memory_bytes((n,) * d, len(TS)) / 2**30,
                            "time_s": per_point * n**d * steps48 * n / 48, "estimated": True})
-            match = next((r for r in fd if r["error"] <= e["rel_error"]), None)
-            rows.append({"d": d, "mu": mu, "eq_error": e["rel_error"],
-                         "eq_time_s": e["time_online_s"], "eq_steps": e["num_steps"],
-                         "eq_max_residual": e["max_residual"], "d_error": dd["rel_error"],
-                         "d_time_s": dd["time_online_s"], "fd": fd, "fd_match": match,
-                         "mass_drift": e["mass_drift"]})
+            match = next((r for r in fd if r["error"] <= e.rel_error), None)
+            rows.append({"d": d, "mu": mu, "eq_error": e.rel_error,
+                         "eq_time_s": e.time_online_s, "eq_steps": e.num_steps,
+                         "eq_max_residual": e.max_residual, "d_error": dd.rel_error,
+                         "d_time_s": dd.time_online_s, "fd": fd, "fd_match": match,
+                         "mass_drift": e.mass_drift})
             print(rows[-1], flush=True)
     lines = ["Advection-diffusion, exact reference (4096 random points, 41 times in [0, 1]); "
              f"FD grid at the EQ error from the tensor-product identity; this machine has "

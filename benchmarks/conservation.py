@@ -45,13 +45,13 @@ def main():
                 kw = {} if method is None else dict(
                     conserve=ng.Conservation(("mass",), method=method, points=points))
                 r = compare(eq, model, mu, mode="eq", **kw)
-                base = r["time_online_s"] if method is None else base
-                own = "-" if method is None else f"{r['solution'].drift()['mass']:.2e}"
-                extra = r["time_online_s"] / base - 1
+                base = r.time_online_s if method is None else base
+                own = "-" if method is None else f"{r.drifts['mass']:.2e}"
+                extra = r.time_online_s / base - 1
                 lines.append(
-                    f"| {mu:g} | {method or 'none'} | {points or '-'} | {r['mass_drift']:.2e} | "
-                    f"{own} | {r['rel_error']:.3e} | {r['time_online_s']:.2f} | "
-                    f"{extra:+.0%} | {r['num_steps']} |")
+                    f"| {mu:g} | {method or 'none'} | {points or '-'} | {r.mass_drift:.2e} | "
+                    f"{own} | {r.rel_error:.3e} | {r.time_online_s:.2f} | "
+                    f"{extra:+.0%} | {r.num_steps} |")
                 print(lines[-1], flush=True)
 
     lines += ["", "Two invariants: inviscid Burgers (mu = 0), shipped network, t in [0, 0.12], "

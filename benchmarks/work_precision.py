@@ -90,27 +90,27 @@ def main():
     for samples, rtol, label in settings:
         r = ng.compare(eq, model, mu, mode="eq", n_ref=n_ref, samples=samples, rtol=rtol,
                        atol=rtol * 1e-2, reference=reference)
-        first = first or r
+        first = first if first is not None else r
         rows.append({"method": "EQ", "setting": f"{label}, rtol={rtol:g}",
-                     "error": r["rel_error"], "time_s": r["time_online_s"],
-                     "compile_s": r["time_compile_s"], "steps": r["num_steps"]})
+                     "error": r.rel_error, "time_s": r.time_online_s,
+                     "compile_s": r.time_compile_s, "steps": r.num_steps})
         print(rows[-1], flush=True)
     r = ng.compare(eq, model, mu, mode="d", n_ref=n_ref, reference=reference)
-    rows.append({"method": "D", "setting": "hypernetwork", "error": r["rel_error"],
-                 "time_s": r["time_online_s"], "compile_s": r["time_compile_s"], "steps": 0})
+    rows.append({"method": "D", "setting": "hypernetwork", "error": r.rel_error,
+                 "time_s": r.time_online_s, "compile_s": r.time_compile_s, "steps": 0})
     print(rows[-1], flush=True)
-    ref_time = first["time_reference_s"]
+    ref_time = first.time_reference_s
     if d <= 3:
-        ts = jnp.asarray(first["ts"])
+        ts = jnp.asarray(first.ts)
         for n in (n for n in LADDERS[d] if n < n_ref and n_ref % n == 0):
-            rows.append(fd_row(eq, mu, n, ts, first["u_ref"], n_ref))
+            rows.append(fd_row(eq, mu, n, ts, first.u_ref, n_ref))
             print(rows[-1], flush=True)
     fd_rows = [r for r in rows if r["method"] == "FD"]
     if fd_rows:  # D's output on the grid of the FD solve it is compared with, not the reference
         d_row = next(r for r in rows if r["method"] == "D")
         match = next((r for r in fd_rows if r["error"] <= d_row["error"]), fd_rows[-1])
         n = match["n"]
-        d_row["time_s"] = d_time_on_grid(eq, model, mu, first["ts"], n)
+        d_row["time_s"] = d_time_on_grid(eq, model, mu, first.ts, n)
         d_row["setting"] = f"hypernetwork, on the n={n} grid"
     for r in rows:
         if r["method"] != "FD" and fd_rows:
@@ -119,7 +119,7 @@ def main():
             r["ratio"] = r["time_s"] / t
     machine = (f"{platform.processor() or platform.machine()}, {jax.device_count()} "
                f"{jax.devices()[0].platform} device(s)")
-    lines = [f"{key}, mu={mu:g}, t in [0, {first['t1']:g}]; reference: {reference} "
+    lines = [f"{key}, mu={mu:g}, t in [0, {first.t1:g}]; reference: {reference} "
              f"({n_ref} points{' per direction' if d <= 3 else ''}; its time "
              f"{ref_time:.3f} s); {machine}", "",
              "| method | setting | error | time [s] (no compile) | compile [s] | steps | "

@@ -26,7 +26,9 @@ import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
 
 
-class Heat(pdes.AbstractEquation):
+# an equation with an exact solution derives from `pdes.AbstractExactEquation` (and defines
+# `exact`); one without, from `pdes.AbstractEquation`
+class Heat(pdes.AbstractExactEquation):
     """The heat equation `u_t = mu u_xx` on `[0, 1)`, diffusivity `mu` in `[1e-3, 1e-2]`."""
 
     # what the equation is: set once for the class
@@ -49,7 +51,7 @@ class Heat(pdes.AbstractEquation):
         return self.exact(x, 0.0, mu)
 
     def exact(self, x, t, mu):
-        # optional: an exact solution enables reference="exact" and trajectories_from_exact
+        # the exact solution: it enables reference="exact" and trajectories_from_exact
         decay = lambda k: jnp.exp(-mu * (2 * jnp.pi * k) ** 2 * t)  # noqa: E731
         return (1.0 + 0.5 * decay(1) * jnp.sin(2 * jnp.pi * x[0])
                 + 0.25 * decay(3) * jnp.cos(6 * jnp.pi * x[0]))
@@ -96,8 +98,8 @@ def main():
                                  depth=3, rank=2, n_freq=3)
     report = ng.compare(eq, model, mu, reference="exact", n_ref=n_ref, samples=samples)
     print(f"pretrained {steps} steps (final loss {history['loss'][-1]:.2e}); at mu={mu:g}: "
-          f"EQ error {report['rel_error']:.3e}, max Galerkin residual "
-          f"{report['max_residual']:.2e}, {report['num_steps']} steps")
+          f"EQ error {report.rel_error:.3e}, max Galerkin residual "
+          f"{report.max_residual:.2e}, {report.num_steps} steps")
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def main():
     kw = dict(reference="exact", n_ref=n_ref, n_times=11, t1=t1)
     eq_run = ng.compare(eq, model, args.mu, mode="eq", samples=pts, **kw)
     d_run = ng.compare(eq, model, args.mu, mode="d", **kw)
-    u_ref = eq_run["u_ref"]
+    u_ref = eq_run.u_ref
     # u = offset + bump, and in 6D the bump is small on most of the box: the error relative
     # to u is dominated by the offset, so also give it relative to the bump, u_ref - offset
     bump = np.linalg.norm(u_ref - eq.offset)
@@ -91,10 +91,10 @@ def main():
 
     print(f"mu={args.mu:g}, t in [0, {t1:g}], {samples} random Galerkin samples, exact "
           f"reference at {n_ref} random points; relative L2 errors over space-time:")
-    print(f"EQ error {errors(eq_run['u'])}; {eq_run['num_steps']} steps, online time "
-          f"{eq_run['time_online_s']:.2f} s, max Galerkin residual "
-          f"{eq_run['max_residual']:.2e}, initial fit error {eq_run['fit_error']:.2e}")
-    print(f"D error {errors(d_run['u'])}")
+    print(f"EQ error {errors(eq_run.u)}; {eq_run.num_steps} steps, online time "
+          f"{eq_run.time_online_s:.2f} s, max Galerkin residual "
+          f"{eq_run.max_residual:.2e}, initial fit error {eq_run.fit_error:.2e}")
+    print(f"D error {errors(d_run.u)}")
     print(f"frozen initial condition error {errors(np.broadcast_to(u_ref[:1], u_ref.shape))} "
           "(the yardstick: keeping u(0) for all times)")
 

@@ -9,7 +9,7 @@ from ._checks import (
     default_samples as default_samples,
     sample_points as sample_points,
 )
-from ._compare import compare as compare, summary as summary
+from ._compare import compare as compare
 from ._data import (
     PointTrajectories as PointTrajectories,
     Trajectories as Trajectories,
@@ -52,6 +52,7 @@ from ._network import (
 from ._outcome import check_solution as check_solution
 from ._predict import manifold_residual as manifold_residual, predict as predict
 from ._recipes import RECIPES as RECIPES, load_pretrained as load_pretrained
+from ._report import ComparisonReport as ComparisonReport, summary as summary
 from ._sampling import (
     AbstractSampler as AbstractSampler,
     FixedSampler as FixedSampler,

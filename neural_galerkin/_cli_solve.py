@@ -18,7 +18,7 @@ def solve_command(args) -> int:
     import pdes
 
     from ._checks import as_sampler
-    from ._compare import check_model_fits, compare, summary
+    from ._compare import check_model_fits, compare
     from ._files import check_output_file, write_text_atomic
     from ._invariants import Conservation
     from ._model import load_model
@@ -46,10 +46,13 @@ def solve_command(args) -> int:
         weights = pathlib.Path(args.weights)
     model = load_model(weights)
     check_model_fits(eq, model)
-    if args.mu is None and rec is None:
+    if args.mu is not None:
+        mu = args.mu
+    elif rec is not None:
+        mu = rec.default_mu
+    else:
         raise ValueError(f"give --mu (a parameter inside the model's range "
                          f"[{model.mu_range[0]:g}, {model.mu_range[1]:g}])")
-    mu = args.mu if args.mu is not None else rec.default_mu
     eq.check_mu(mu, model.mu_range)
     meter = dfx.TqdmProgressMeter() if args.progress else dfx.NoProgressMeter()
     conserve = tuple(c.strip() for c in args.conserve.split(",") if c.strip())
@@ -69,32 +72,31 @@ def solve_command(args) -> int:
                          samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
                          progress_meter=meter, conserve=conservation)
     total = time.perf_counter() - start
-    s = summary(report)
-    s["pde"] = key  # the name asked for: "burgers-2d", not the family's "burgers"
-    rows = [("pde", s["pde"]), ("mu", f"{s['mu']:g}"), ("mode", s["mode"]),
-            ("final time", f"{s['t1']:g}"),
-            ("relative L2 error (space-time)", f"{s['rel_error']:.3e}"),
-            ("relative L2 error at final time", f"{s['rel_error_final']:.3e}"),
+    r = report
+    rows = [("pde", key), ("mu", f"{r.mu:g}"), ("mode", r.mode), ("final time", f"{r.t1:g}"),
+            ("relative L2 error (space-time)", f"{r.rel_error:.3e}"),
+            ("relative L2 error at final time", f"{r.rel_error_final:.3e}"),
             ("relative L2 error over time", "  ".join(
-                f"t={s['ts'][j]:.3g}: {s['errors_over_time'][j]:.2e}"
-                for j in np.linspace(0, len(s["ts"]) - 1, 5).round().astype(int))),
-            ("mass drift (reduced)", f"{s['mass_drift']:.3e}"),
-            (f"mass drift ({reference} reference)", f"{s['mass_drift_reference']:.3e}")]
+                f"t={r.ts[j]:.3g}: {r.errors_over_time[j]:.2e}"
+                for j in np.linspace(0, len(r.ts) - 1, 5).round().astype(int))),
+            ("mass drift (reduced)", f"{r.mass_drift:.3e}"),
+            (f"mass drift ({reference} reference)", f"{r.mass_drift_reference:.3e}")]
     if eq.ndim > 3 and reference == "exact":
-        rows[-2:] = [(f"{k} (Monte Carlo on {s['n_ref']} random points)", v)
+        rows[-2:] = [(f"{k} (Monte Carlo on {r.n_ref} random points)", v)
                      for k, v in rows[-2:]]
-    rows += [(f"{name} drift (conserved, {args.conserve_method})", f"{s[f'{name}_drift']:.3e}")
+    drifts = {**r.drifts, "mass": r.mass_drift}  # the mass's on the reference grid, as above
+    rows += [(f"{name} drift (conserved, {args.conserve_method})", f"{drifts[name]:.3e}")
              for name in conserve]
-    if "max_residual" in s:
-        rows += [("initial fit error", f"{s['fit_error']:.3e}"),
-                 ("max Galerkin residual", f"{s['max_residual']:.3e}"),
-                 ("time steps", f"{s['num_steps']}")]
-    rows += [("online time [s] (no compile)", f"{s['time_online_s']:.3f}"),
-             ("compile time [s]", f"{s['time_compile_s']:.3f}"),
-             (f"{reference} reference time [s] (n={s['n_ref']}, no compile)",
-              f"{s['time_reference_s']:.3f}"),
+    if r.max_residual is not None:
+        rows += [("initial fit error", f"{r.fit_error:.3e}"),
+                 ("max Galerkin residual", f"{r.max_residual:.3e}"),
+                 ("time steps", f"{r.num_steps}")]
+    rows += [("online time [s] (no compile)", f"{r.time_online_s:.3f}"),
+             ("compile time [s]", f"{r.time_compile_s:.3f}"),
+             (f"{reference} reference time [s] (n={r.n_ref}, no compile)",
+              f"{r.time_reference_s:.3f}"),
              ("total wall time [s]", f"{total:.1f}")]
-    width = max(len(r[0]) for r in rows) + 2
+    width = max(len(k) for k, _ in rows) + 2
     for k, v in rows:
         print(f"{k:<{width}}{v}")
     for w in caught:
@@ -104,7 +106,9 @@ def solve_command(args) -> int:
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if args.json:
-        write_text_atomic(args.json, json.dumps(s, indent=2) + "\n")
+        # the name asked for: "burgers-2d", not the family's "burgers"
+        summary = {**report.to_dict(), "pde": key}
+        write_text_atomic(args.json, json.dumps(summary, indent=2) + "\n")
         _say(f"wrote {args.json}")
     if args.plot:
         from ._plotting import plot_comparison

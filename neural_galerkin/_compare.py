@@ -19,6 +19,7 @@ from ._invariants import AbstractInvariant, Conservation, as_conservation, relat
 from ._model import CoLoRAModel
 from ._outcome import check_solution
 from ._predict import predict
+from ._report import ComparisonReport
 from ._solution import Solution
 from ._solve import check_kept, solve
 from ._timing import compile_and_run
@@ -93,7 +94,7 @@ def compare(
     conserve: Conservation | Sequence[str | AbstractInvariant] | None = None,
     max_steps: int = 10_000,
     residual_tol: float | None = 0.1,
-) -> dict[str, Any]:
+) -> ComparisonReport:
     """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the FD
     reference on `n_ref` points per direction, and compare them at `n_times` equally spaced
     times.
@@ -105,16 +106,17 @@ def compare(
     above); `samples` (the Galerkin points) as in `solve` (default 512 / 4096 / 4096 points in
     1 / 2 / 3 dimensions, 2048 random points in `d >= 4`).
 
-    **Returns:** a dict with `rel_error` (space-time relative L2), `rel_error_final`,
-    `mass_drift` (of the reduced solution, on the reference grid), `time_online_s` (excluding
-    compilation), `time_compile_s`, `time_reference_s` (FD, excluding compilation),
-    `num_steps`, `max_residual` (eq), the per-time errors and the arrays for plotting.
+    **Returns:** a `ComparisonReport`: `rel_error` (space-time relative L2),
+    `rel_error_final`, `mass_drift` (of the reduced solution, on the reference grid),
+    `time_online_s` (excluding compilation), `time_compile_s`, `time_reference_s` (FD,
+    excluding compilation), `num_steps`, `max_residual` (eq), the per-time errors and the
+    arrays for plotting; `report.to_dict()` gives its JSON-able summary.
     With `conserve` (eq only; a `Conservation`, or names), the invariants are kept by its
     `method` with a quadrature on its `points` per direction (default: in 1D the reference
     grid, so that
     `mass_drift` on that grid is what was conserved; above, as many as the samples, since a
     quadrature on the reference grid at every step would cost more than the solve), and
-    `<name>_drift` reports each one's drift on that quadrature. With an exact reference at
+    `drifts` reports each one's drift on that quadrature. With an exact reference at
     random points (d >= 4), `mass_drift` is a Monte Carlo estimate on those points: the
     reference's own value shows its error level. `max_steps` caps the EQ solve: a reduced
     solution that leaves what the network can represent becomes stiff and crawls, and is
@@ -154,7 +156,7 @@ def compare(
             conserve = Conservation(conserve.invariants, conserve.method, n_ref)
     ts = jnp.linspace(t0, t1, n_times)
     if reference == "exact":
-        if not hasattr(equation, "exact"):
+        if not isinstance(equation, pdes.AbstractExactEquation):
             raise ValueError(f"{equation.name} has no exact solution; use reference='fd'")
         if d <= 3:
             x, cell = equation.grid(n_ref), equation.cell_volume(n_ref)
@@ -176,7 +178,7 @@ def compare(
                 "a coarser reference (n_ref, --n-ref)") from None
         x, us_ref, num_steps_ref = ref.x, ref.us, int(ref.num_steps)
         cell = equation.cell_volume(n_ref)
-    out: dict[str, Any] = {"pde": equation.name, "mu": mu, "mode": mode, "t1": float(t1)}
+    eq_only: dict[str, Any] = {}
     if mode == "eq":
         start = time.perf_counter()
         phi0, fit_err = fit_initial_condition(equation, model, mu=mu, samples=samples)
@@ -190,54 +192,38 @@ def compare(
             phi0)
         sol = check_solution(sol)
         u = sol.evaluate(x)
+        time_online, time_compile = times["time_run_s"], times["time_compile_s"]
+        num_steps = int(sol.stats["num_steps"])
+        residuals = np.asarray(sol.residuals)
         # fit time includes its compilation; it is small and reported apart
-        out.update(time_online_s=times["time_run_s"], time_compile_s=times[
-            "time_compile_s"], time_fit_s=time_fit, num_steps=int(sol.stats["num_steps"]),
-            fit_error=fit_err, max_residual=float(np.max(np.asarray(sol.residuals))),
-            residuals=np.asarray(sol.residuals),
-            invariants={k: np.asarray(v) for k, v in sol.invariants.items()},
-            **{f"{k}_drift": v for k, v in sol.drift().items() if k != "mass"})
+        eq_only = dict(time_fit_s=time_fit, fit_error=float(fit_err),
+                       max_residual=float(np.max(residuals)), residuals=residuals,
+                       invariants={k: np.asarray(v) for k, v in sol.invariants.items()},
+                       drifts=sol.drift())
     else:
-        sol_u, compile_d, time_d = _timed(lambda: _predict_on(model, ts, mu, x, equation))
+        sol_u, time_compile, time_online = _timed(
+            lambda: _predict_on(model, ts, mu, x, equation))
         sol, u = sol_u
-        out.update(time_online_s=time_d, time_compile_s=compile_d, num_steps=0)
-    u = np.asarray(u)
-    us_ref = np.asarray(us_ref)
+        num_steps = 0
+    u, us_ref = np.asarray(u), np.asarray(us_ref)
     errs = relative_error_over_time(u, us_ref)
     masses = mass(u, cell)
-    out.update(mass_over_time=masses,
+    return ComparisonReport(
+        pde=equation.name, mu=mu, mode=mode, t1=float(t1), reference=reference, n_ref=n_ref,
         rel_error=relative_error(u, us_ref), rel_error_final=float(errs[-1]),
-        mass_drift=drift(masses), mass_drift_reference=drift(mass(us_ref, cell)),
-        time_reference_s=time_ref, time_reference_compile_s=compile_ref, n_ref=n_ref,
-        reference=reference, num_steps_reference=num_steps_ref, ts=np.asarray(ts),
-        errors_over_time=errs,
-        x=np.asarray(x), u=u, u_ref=us_ref, solution=sol,
-    )
-    return out
+        ts=np.asarray(ts), errors_over_time=errs, mass_drift=drift(masses),
+        mass_drift_reference=drift(mass(us_ref, cell)), mass_over_time=masses,
+        time_online_s=time_online, time_compile_s=time_compile, time_reference_s=time_ref,
+        time_reference_compile_s=compile_ref, num_steps=num_steps,
+        num_steps_reference=num_steps_ref, x=np.asarray(x), u=u, u_ref=us_ref,
+        solution=sol, **eq_only)
 
 
-def _fd(equation, mu, n, ts, u0):
-    from pdes import fd_solve
-
-    return fd_solve(equation, mu, n, ts, u0=u0)
+def _fd(equation: pdes.AbstractEquation, mu, n, ts, u0):
+    return pdes.fd_solve(equation, mu, n, ts, u0=u0)
 
 
-def _predict_on(model, ts, mu, x, equation) -> tuple[Solution, jax.Array]:
+def _predict_on(model, ts, mu, x, equation: pdes.AbstractEquation
+                ) -> tuple[Solution, jax.Array]:
     sol = predict(model, ts, mu, equation=equation)
     return sol, sol.evaluate(x)
-
-
-JSON_KEYS = ("pde", "mu", "mode", "rel_error", "rel_error_final", "mass_drift",
-             "time_online_s", "time_reference_s", "time_compile_s", "num_steps")
-
-
-def summary(report: dict[str, Any]) -> dict[str, Any]:
-    """The JSON-able scalars of a `compare` report (the keys of `JSON_KEYS` and a few more)."""
-    keys = JSON_KEYS + ("t1", "n_ref", "reference", "mass_drift_reference",
-                        "num_steps_reference",
-                        "time_reference_compile_s", "fit_error", "max_residual", "time_fit_s")
-    drifts = tuple(k for k in report if k.endswith("_drift") and k not in keys)
-    out = {k: report[k] for k in keys + drifts if k in report}
-    out.update(ts=[float(t) for t in report["ts"]],
-               errors_over_time=[float(e) for e in report["errors_over_time"]])
-    return out

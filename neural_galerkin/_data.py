@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import pdes
+
 
 @dataclasses.dataclass(frozen=True)
 class Trajectories:
@@ -82,10 +84,12 @@ def _check_finite_and_times(times, **arrays) -> None:
         raise ValueError("t must be strictly increasing")
 
 
-def trajectories_from_exact(equation, mus, ts, n_points: int, *, key) -> PointTrajectories:
+def trajectories_from_exact(equation: pdes.AbstractEquation, mus, ts, n_points: int, *,
+                            key) -> PointTrajectories:
     """Training data from `equation.exact(x, t, mu)` at `n_points` uniformly random points of
-    the box (the same points at every `(mu, t)`)."""
-    if not hasattr(equation, "exact"):
+    the box (the same points at every `(mu, t)`), for an equation with an exact solution
+    (`pdes.AbstractExactEquation`)."""
+    if not isinstance(equation, pdes.AbstractExactEquation):
         raise ValueError(f"{equation.name} has no exact solution; use trajectories_from_fd")
     pts = np.asarray(equation.random_points(n_points, key))
     ts = np.asarray(ts, dtype=float)
@@ -97,12 +101,10 @@ def trajectories_from_exact(equation, mus, ts, n_points: int, *, key) -> PointTr
                              lengths=tuple(equation.lengths))
 
 
-def trajectories_from_fd(equation, mus, n: int, ts) -> Trajectories:
+def trajectories_from_fd(equation: pdes.AbstractEquation, mus, n: int, ts) -> Trajectories:
     """Reference trajectories of `equation` at the parameters `mus` (FD on `n` points)."""
-    from pdes import fd_solve
-
     ts = np.asarray(ts, dtype=float)
-    us = [np.asarray(fd_solve(equation, mu, n, ts).us) for mu in mus]
+    us = [np.asarray(pdes.fd_solve(equation, mu, n, ts).us) for mu in mus]
     grid = equation.grid(n)
     xs = tuple(np.asarray(grid[(0,) * i + (slice(None),) + (0,) * (equation.ndim - i - 1)][:, i])
                for i in range(equation.ndim))

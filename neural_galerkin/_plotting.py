@@ -6,27 +6,28 @@ from typing import Any
 import numpy as np
 
 from ._files import atomic_path
+from ._report import ComparisonReport
 
 
-def plot_comparison(report: dict[str, Any], path: str | pathlib.Path) -> pathlib.Path:
+def plot_comparison(report: ComparisonReport, path: str | pathlib.Path) -> pathlib.Path:
     """Save a figure of a `compare` report. 1D: the reduced solution and the reference at
     three times, the pointwise error over `(x, t)`, the relative error and the Galerkin
     residual over time, and the invariants' drift. 2D: images of the reduced solution, the
     reference and the pointwise error at three times, and the same curves over time."""
     plt = _pyplot()
-    x = np.asarray(report["x"])
+    x = report.x
     if x.ndim == 3 and x.shape[-1] == 2:
         return _plot_2d(report, path, plt)
     x = x[..., 0]
     if x.ndim != 1:
         raise NotImplementedError("plot_comparison draws solutions on 1D and 2D grids only")
-    ts, u, ref = report["ts"], report["u"], report["u_ref"]
+    ts, u, ref = report.ts, report.u, report.u_ref
     fig, axes = plt.subplots(1, 4, figsize=(20, 4.2), constrained_layout=True)
-    label = "EQ (Neural Galerkin)" if report["mode"] == "eq" else "D (hypernetwork)"
+    label = "EQ (Neural Galerkin)" if report.mode == "eq" else "D (hypernetwork)"
     for j, c in zip((0, len(ts) // 2, len(ts) - 1), ("C0", "C1", "C2")):
         axes[0].plot(x, ref[j], color=c, lw=2.5, alpha=0.4, label=f"FD, t={ts[j]:.2f}")
-        axes[0].plot(x, u[j], color=c, ls="--", label=f"{report['mode'].upper()}, t={ts[j]:.2f}")
-    axes[0].set(xlabel="x", ylabel="u", title=f"{report['pde']}, mu={report['mu']:.3g}: {label}")
+        axes[0].plot(x, u[j], color=c, ls="--", label=f"{report.mode.upper()}, t={ts[j]:.2f}")
+    axes[0].set(xlabel="x", ylabel="u", title=f"{report.pde}, mu={report.mu:.3g}: {label}")
     axes[0].legend(fontsize=8)
     im = axes[1].pcolormesh(x, ts, np.abs(u - ref), shading="auto", cmap="magma")
     fig.colorbar(im, ax=axes[1], label="|u - u_ref|")
@@ -58,28 +59,28 @@ def _pyplot():
     return plt
 
 
-def _plot_2d(report, path, plt):
-    x, ts, u, ref = (np.asarray(report[k]) for k in ("x", "ts", "u", "u_ref"))
+def _plot_2d(report: ComparisonReport, path, plt):
+    x, ts, u, ref = report.x, report.ts, report.u, report.u_ref
     fig, axes = plt.subplots(3, 4, figsize=(19, 12), constrained_layout=True)
     d0, d1 = x[1, 0, 0] - x[0, 0, 0], x[0, 1, 1] - x[0, 0, 1]  # periodic cells: show the box
     # x_1 across, x_2 up (images are indexed [x_1, x_2]: transposed for imshow)
     extent = (x[0, 0, 0], x[-1, 0, 0] + d0, x[0, 0, 1], x[0, -1, 1] + d1)
     lo, hi = min(u.min(), ref.min()), max(u.max(), ref.max())
-    mode = report["mode"].upper()
+    mode = report.mode.upper()
     for col, j in enumerate((0, len(ts) // 2, len(ts) - 1)):
         for row, (img, title, cmap, kw) in enumerate((
                 (u[j], f"{mode}, t={ts[j]:.2f}", "viridis", dict(vmin=lo, vmax=hi)),
                 (ref[j], f"reference, t={ts[j]:.2f}", "viridis", dict(vmin=lo, vmax=hi)),
                 (np.abs(u[j] - ref[j]), f"|error|, t={ts[j]:.2f} (rel. "
-                 f"{report['errors_over_time'][j]:.1e})", "magma", {}))):
+                 f"{report.errors_over_time[j]:.1e})", "magma", {}))):
             im = axes[row, col].imshow(img.T, origin="lower", extent=extent, aspect="auto",
                                        cmap=cmap, **kw)
             axes[row, col].set(xlabel="x_1", ylabel="x_2", title=title)
             fig.colorbar(im, ax=axes[row, col])
     _curves(report, axes[0, 3], axes[1, 3])
     axes[2, 3].axis("off")
-    fig.suptitle(f"{report['pde']}, mu={report['mu']:.3g}: space-time error "
-                 f"{report['rel_error']:.2e}")
+    fig.suptitle(f"{report.pde}, mu={report.mu:.3g}: space-time error "
+                 f"{report.rel_error:.2e}")
     return _save(fig, path, plt)
 
 
@@ -92,19 +93,18 @@ def _save(fig, path, plt) -> pathlib.Path:
     return pathlib.Path(path)
 
 
-def _curves(report, ax_err, ax_drift):
+def _curves(report: ComparisonReport, ax_err, ax_drift):
     """The relative error and the Galerkin residual over time; the invariants' drift."""
-    ts = report["ts"]
-    ax_err.semilogy(ts, report["errors_over_time"], label="relative L2 error")
-    if report.get("residuals") is not None:
-        ax_err.semilogy(ts, report["residuals"], label="Galerkin residual ||J phi' - F||/||F||")
-    ax_err.set(xlabel="t", title=f"space-time error {report['rel_error']:.2e}")
+    ts = report.ts
+    ax_err.semilogy(ts, report.errors_over_time, label="relative L2 error")
+    if report.residuals is not None:
+        ax_err.semilogy(ts, report.residuals, label="Galerkin residual ||J phi' - F||/||F||")
+    ax_err.set(xlabel="t", title=f"space-time error {report.rel_error:.2e}")
     ax_err.legend(fontsize=8)
-    m = np.asarray(report["mass_over_time"])
+    m = report.mass_over_time
     scale = max(abs(m[0]), np.max(np.abs(m)), 1e-300)
     ax_drift.semilogy(ts, np.abs(m - m[0]) / scale + 1e-17, label="mass (reference grid)")
-    for name, vals in report.get("invariants", {}).items():
-        vals = np.asarray(vals)
+    for name, vals in report.invariants.items():
         ax_drift.semilogy(ts, np.abs(vals - vals[0]) / max(abs(vals[0]), 1e-300) + 1e-17,
                           ls="--", label=f"{name} (conserved)")
     ax_drift.set(xlabel="t", title="relative invariant drift |I(t) - I(0)| / |I(0)|")

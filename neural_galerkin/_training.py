@@ -6,6 +6,7 @@ import numbers
 import pathlib
 import signal
 import time
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -15,6 +16,8 @@ import numpy as np
 import optax
 from jaxtyping import PRNGKeyArray
 from tqdm.auto import tqdm
+
+import pdes
 
 from ._checkpoint import (
     Checkpoint,
@@ -65,7 +68,7 @@ def check_settings(settings: dict, name=lambda option: option) -> None:
     for k, what in counts.items():
         v = settings.get(k)
         if v is not None and not (isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                                  and v >= 1):
+                                  and int(v) >= 1):
             raise ValueError(f"{name(k)} must be at least 1, got {v!r}: give {what} (a whole "
                              "number)")
     positive = {"learning_rate": "the peak of the learning-rate schedule, e.g. 3e-3",
@@ -91,7 +94,7 @@ def pretrain(
     key: PRNGKeyArray | None = None,
     progress: bool = True,
     log_every: int = 500,
-    pde=None,
+    pde: pdes.AbstractEquation | None = None,
     residual_weight: float = 0.0,
     residual_snapshots: int = 8,
     residual_points: int = 128,
@@ -215,6 +218,8 @@ def pretrain(
         box_len = jnp.asarray(data.lengths, dtype)
 
     def residual_loss(m, key):
+        assert pde is not None  # use_residual needs it, checked above
+        rhs = pde.rhs
         kt, kmu, kx = jr.split(key, 3)
         t = jr.uniform(kt, (residual_snapshots,), dtype, *config.t_range)
         z = jr.uniform(kmu, (residual_snapshots,), dtype)
@@ -230,7 +235,7 @@ def pretrain(
 
             def r(xi):
                 u_t = jax.jvp(lambda p: set_phi(m.net, p)(xi), (phi,), (phi_t,))[1]
-                return u_t - pde.rhs(net, xi, mu)
+                return u_t - rhs(net, xi, mu)
 
             return jax.vmap(r)(x)
 
@@ -264,7 +269,7 @@ def pretrain(
     step_keys = jr.split(kdata, steps)  # one key a step: the run does not depend on chunking
     if resume is None:
         done, window, before = 0, [0.0, 0], 0.0
-        history = {"step": [], "loss": [], "wall_s": []}
+        history: dict[str, Any] = {"step": [], "loss": [], "wall_s": []}
     else:
         done, window, before = ckpt.step, list(ckpt.state["window"]), ckpt.state["elapsed_s"]
         history = {k: list(ckpt.history[k]) for k in ("step", "loss", "wall_s")}

@@ -1,9 +1,15 @@
 """Parameterised PDEs for neural-galerkin, each with a finite-difference reference."""
 
+from typing import Protocol
+
 from ._advection import Advection as Advection
 from ._advection_diffusion import AdvectionDiffusion as AdvectionDiffusion
 from ._allen_cahn import AllenCahn as AllenCahn
-from ._base import AbstractEquation as AbstractEquation, check_parameter as check_parameter
+from ._base import (
+    AbstractEquation as AbstractEquation,
+    AbstractExactEquation as AbstractExactEquation,
+    check_parameter as check_parameter,
+)
 from ._burgers import Burgers as Burgers, cole_hopf as cole_hopf
 from ._fd import (
     MIN_GRID_POINTS as MIN_GRID_POINTS,
@@ -15,7 +21,17 @@ from ._fd import (
 from ._kdv import KdV as KdV
 from ._vlasov import Vlasov as Vlasov
 
-EQUATIONS: dict[str, type[AbstractEquation]] = {"advection": Advection,
+
+class _Shipped(Protocol):
+    """What `pdes.EQUATIONS` holds: an equation's class, which makes it with its defaults
+    (`cls()`) or in `d` dimensions (`cls.in_dimension(d)`)."""
+
+    def __call__(self) -> AbstractEquation: ...
+
+    def in_dimension(self, d: int) -> AbstractEquation: ...
+
+
+EQUATIONS: dict[str, _Shipped] = {"advection": Advection,
     "advection-diffusion": AdvectionDiffusion, "allen-cahn": AllenCahn, "burgers": Burgers,
     "kdv": KdV, "vlasov": Vlasov}
 
@@ -27,10 +43,7 @@ def get(name: str) -> AbstractEquation:
     name = name.lower()
     base, _, dim = name.rpartition("-")
     if name not in EQUATIONS and base in EQUATIONS and dim[:-1].isdigit() and dim[-1:] == "d":
-        cls = EQUATIONS[base]
-        if not hasattr(cls, "in_dimension"):
-            raise ValueError(f"{base} is shipped in its default dimension only")
-        return cls.in_dimension(int(dim[:-1]))
+        return EQUATIONS[base].in_dimension(int(dim[:-1]))
     try:
         return EQUATIONS[name]()
     except KeyError:

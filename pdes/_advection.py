@@ -2,10 +2,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d1
+from ._base import AbstractExactEquation, PointFunction, d1
 
 
-class Advection(AbstractEquation):
+class Advection(AbstractExactEquation):
     """Linear advection `u_t + mu c . grad u = 0` on the periodic box `[lower, upper)`, speed
     `mu` along the fixed direction `c` (default: 1D on `[0, 1)`, `c = (1,)`).
 
@@ -31,10 +31,10 @@ class Advection(AbstractEquation):
 
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         # one directional derivative c . grad u
-        return -mu * jax.jvp(u, (x,), (jnp.asarray(self.direction, x.dtype),))[1]
+        return -jnp.asarray(mu) * jax.jvp(u, (x,), (jnp.asarray(self.direction, x.dtype),))[1]
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        out = 1.0
+        out = jnp.asarray(1.0)
         for i, (a, b) in enumerate(zip(self.lower, self.upper)):
             out = out * jnp.exp(-10.0 * jnp.sin(jnp.pi * (x[i] - a) / (b - a) - jnp.pi / 2) ** 2)
         return out
@@ -44,4 +44,5 @@ class Advection(AbstractEquation):
         return self.initial_condition(x - mu * t * jnp.asarray(self.direction), mu)
 
     def fd_rhs(self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]) -> Array:
-        return -mu * sum(c * d1(u, i, h) for i, (c, h) in enumerate(zip(self.direction, dx)))
+        return -jnp.asarray(mu) * sum(c * d1(u, i, h)
+                                      for i, (c, h) in enumerate(zip(self.direction, dx)))

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d1, d2, derivatives
+from ._base import AbstractExactEquation, PointFunction, d1, d2, derivatives
 
 Mode = tuple[float, tuple[int, ...], float]  # amplitude, integer wave vector, phase
 
@@ -19,7 +19,7 @@ def _bump_coefficients(kappa: float, k_max: int = 40) -> np.ndarray:
     return c
 
 
-class AdvectionDiffusion(AbstractEquation):
+class AdvectionDiffusion(AbstractExactEquation):
     """Advection-diffusion (heat equation with drift) `u_t + c . grad u = mu Laplace(u)` on the
     periodic box `[lower, upper)` in any dimension `d`, velocity `c` fixed by the equation and
     diffusivity `mu` in `[5e-3, 5e-2]` as the parameter. `AdvectionDiffusion.in_dimension(d)`
@@ -87,11 +87,11 @@ class AdvectionDiffusion(AbstractEquation):
         z = (x - lower - jnp.asarray(self.velocity) * t) / lengths
         c = _bump_coefficients(self.kappa)
         k = np.arange(len(c))
-        out = self.offset
+        out = jnp.asarray(self.offset)
         if self.kappa > 0:
             bump = 1.0
             for i in range(self.ndim):
-                decay = jnp.exp(-mu * (2 * np.pi * k / lengths[i]) ** 2 * t)
+                decay = jnp.exp(-jnp.asarray(mu) * (2 * np.pi * k / lengths[i]) ** 2 * t)
                 bump = bump * jnp.sum(c * decay * jnp.cos(2 * np.pi * k * (z[i] - 0.5)))
             out = out + bump
         for a, k, p in self.modes:

@@ -40,7 +40,7 @@ class AllenCahn(AbstractEquation):
 
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         v = u(x)
-        return mu * sum(partial2(u, x, i) for i in range(len(self.lower))) + v - v**3
+        return jnp.asarray(mu) * sum(partial2(u, x, i) for i in range(len(self.lower))) + v - v**3
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         s = x[0]
@@ -48,10 +48,10 @@ class AllenCahn(AbstractEquation):
                 + jnp.exp(-27 * (s - 4.2) ** 2) + jnp.exp(-38 * (s - 5.4) ** 2))
 
     def fd_rhs(self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]) -> Array:
-        return mu * sum(d2(u, axis, h) for axis, h in enumerate(dx)) + u - u**3
+        return jnp.asarray(mu) * sum(d2(u, axis, h) for axis, h in enumerate(dx)) + u - u**3
 
     def invariant_density(self, name: str, x: Float[Array, " d"], u: Float[Array, ""],
                           grad_u: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         if name != "free_energy":
             return super().invariant_density(name, x, u, grad_u, mu)
-        return 0.5 * mu * jnp.sum(grad_u**2) + 0.25 * (u**2 - 1) ** 2
+        return 0.5 * jnp.asarray(mu) * jnp.sum(grad_u**2) + 0.25 * (u**2 - 1) ** 2

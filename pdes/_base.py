@@ -3,12 +3,17 @@
 import abc
 import math
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
+
+if TYPE_CHECKING:  # what equinox advises: type checkers know a ClassVar, not its own alias
+    from typing import ClassVar as AbstractClassVar
+else:
+    from equinox import AbstractClassVar
 
 PointFunction = Callable[[Float[Array, " d"]], Float[Array, ""]]
 
@@ -27,14 +32,14 @@ class AbstractEquation(eqx.Module):
     Subclasses are final and set the class variables below.
     """
 
-    name: eqx.AbstractClassVar[str]
+    name: AbstractClassVar[str]
     lower: eqx.AbstractVar[tuple[float, ...]]
     upper: eqx.AbstractVar[tuple[float, ...]]
     mu_range: eqx.AbstractVar[tuple[float, float]]
     t1: eqx.AbstractVar[float]
-    fd_order: eqx.AbstractClassVar[int]
-    conserved: eqx.AbstractClassVar[tuple[str, ...]]
-    dissipated: eqx.AbstractClassVar[dict[str, str]]
+    fd_order: AbstractClassVar[int]
+    conserved: AbstractClassVar[tuple[str, ...]]
+    dissipated: AbstractClassVar[dict[str, str]]
     # grid points per direction of the FD reference used by `compare` by default (None: 2048
     # in 1D, 256 in 2D, 48 in 3D); set where the default grid would be too costly
     reference_points: ClassVar[int | None] = None
@@ -68,6 +73,12 @@ class AbstractEquation(eqx.Module):
         `I(u) = int density(x, u(x), grad u(x); mu) dx`. Equations that name such an invariant
         in `conserved` or `dissipated` override this (and may read `mu`)."""
         raise ValueError(f"{self.name} defines no invariant called {name!r}")
+
+    @classmethod
+    def in_dimension(cls, d: int) -> "AbstractEquation":
+        """The equation in `d` dimensions (`pdes.get("NAME-Kd")`), for the equations that are
+        posed in any dimension (they override this); the others raise a `ValueError`."""
+        raise ValueError(f"{cls.name} is shipped in its default dimension only")
 
     def conserved_at(self, mu: float) -> tuple[str, ...]:
         """The invariants (by name) the equation keeps at parameter `mu`."""
@@ -105,27 +116,39 @@ class AbstractEquation(eqx.Module):
         vals = jax.vmap(self.initial_condition, in_axes=(0, None))(flat, mu)
         return vals.reshape(x.shape[:-1])
 
-    def check_mu(self, mu: float, mu_range: tuple[float, float] | None = None) -> float:
+    def check_mu(self, mu: ArrayLike, mu_range: tuple[float, float] | None = None) -> float:
         """Raise a `ValueError` a person can act on if `mu` is not a finite number in range."""
         return check_parameter(mu, self.mu_range if mu_range is None else mu_range, self.name)
 
 
-def check_parameter(mu, mu_range: tuple[float, float], name: str) -> float:
-    """`mu` as a float, or a `ValueError` saying why it is not a finite number inside
-    `mu_range` (the range is named in the message)."""
+class AbstractExactEquation(AbstractEquation):
+    """An equation whose solution from its default initial condition is known in closed form:
+    `exact(x, t, mu)`. `compare(..., reference="exact")` compares with it, and
+    `trajectories_from_exact` trains on it; equations without one derive from
+    `AbstractEquation` alone."""
+
+    @abc.abstractmethod
+    def exact(self, x: Float[Array, " d"], t: ArrayLike, mu: ArrayLike) -> Float[Array, ""]:
+        """The exact solution at one point `x` and time `t`, from the default initial
+        condition."""
+
+
+def check_parameter(mu: Any, mu_range: tuple[float, float], name: str) -> float:
+    """`mu` (whatever was given) as a float, or a `ValueError` saying why it is not a finite
+    number inside `mu_range` (the range is named in the message)."""
     lo, hi = mu_range
     try:
-        mu = float(mu)
+        value = float(mu)
     except (TypeError, ValueError):
         raise ValueError(f"{name}: mu must be a number, got {mu!r}") from None
-    if not math.isfinite(mu):
-        raise ValueError(f"{name}: mu must be finite, got {mu}")
-    if not lo * (1 - 1e-12) <= mu <= hi * (1 + 1e-12):
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: mu must be finite, got {value}")
+    if not lo * (1 - 1e-12) <= value <= hi * (1 + 1e-12):
         raise ValueError(
-            f"{name}: mu={mu:g} is outside the range [{lo:g}, {hi:g}]; "
+            f"{name}: mu={value:g} is outside the range [{lo:g}, {hi:g}]; "
             "choose mu inside it (a pretrained model is only valid where it was trained)"
         )
-    return mu
+    return value
 
 
 def _as_tuple(n: int | tuple[int, ...], ndim: int) -> tuple[int, ...]:

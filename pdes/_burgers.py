@@ -95,4 +95,4 @@ def cole_hopf(x: ArrayLike, t: ArrayLike, mu: ArrayLike, a: float = 0.5) -> Arra
     `phi = 1 + a exp(-4 pi^2 mu t) cos(2 pi x)`: `u = -2 mu phi_x / phi`."""
     e = a * jnp.exp(-4 * jnp.pi**2 * mu * t)
     k = 2 * jnp.pi
-    return 2 * mu * k * e * jnp.sin(k * x) / (1 + e * jnp.cos(k * x))
+    return 2 * jnp.asarray(mu) * k * e * jnp.sin(k * x) / (1 + e * jnp.cos(k * x))

@@ -6,6 +6,7 @@ import os
 import diffrax as dfx
 import equinox as eqx
 import jax
+import jax.core
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
@@ -141,6 +142,7 @@ def _integrate(equation, mu, dx, ts, u0, solver, rtol, atol, max_steps):
         stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
         max_steps=max_steps,
     )
+    assert sol.ys is not None  # saved at ts
     return sol.ys, sol.stats["num_accepted_steps"]
 
 

@@ -2,10 +2,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, partial, partial3
+from ._base import AbstractExactEquation, PointFunction, partial, partial3
 
 
-class KdV(AbstractEquation):
+class KdV(AbstractExactEquation):
     """Korteweg-de Vries `u_t + 6 u u_x + u_xxx = 0` on the periodic interval `[-20, 40)`.
 
     The parameter `mu` in `[1.5, 2]` is the wave number `k_1` of the larger soliton of the

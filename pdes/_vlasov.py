@@ -5,10 +5,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d1
+from ._base import AbstractExactEquation, PointFunction, d1
 
 
-class Vlasov(AbstractEquation):
+class Vlasov(AbstractExactEquation):
     """The Vlasov equation in 1D1V phase space in a fixed field,
     `f_t + v f_x + E(x) f_v = 0` for `f(x, v)`, a point being `(x, v)`, on the periodic box
     `[0, 2 pi) x [-V, V)` (default `V = 4`; `lower`/`upper` set it).
@@ -63,11 +63,11 @@ class Vlasov(AbstractEquation):
 
     def potential(self, x: ArrayLike, mu: ArrayLike) -> Array:
         """`phi(x) = mu (1 + cos x)`."""
-        return mu * (1 + jnp.cos(x))
+        return jnp.asarray(mu) * (1 + jnp.cos(x))
 
     def field(self, x: ArrayLike, mu: ArrayLike) -> Array:
         """`E(x) = -phi'(x) = mu sin x`."""
-        return mu * jnp.sin(x)
+        return jnp.asarray(mu) * jnp.sin(x)
 
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         # one directional derivative (v, E(x)) . grad f
@@ -87,10 +87,12 @@ class Vlasov(AbstractEquation):
             return jnp.stack([-y[1], -self.field(y[0], mu)])
 
         sol = dfx.diffeqsolve(
-            dfx.ODETerm(backward), dfx.Dopri8(), 0.0, t, None, jnp.asarray(x, dtype=float), mu,
+            dfx.ODETerm(backward), dfx.Dopri8(), 0.0, jnp.asarray(t), None,
+            jnp.asarray(x, dtype=float), mu,
             stepsize_controller=dfx.PIDController(rtol=1e-13, atol=1e-13),
             saveat=dfx.SaveAt(t1=True), max_steps=100_000,
         )
+        assert sol.ys is not None  # saved at t1
         return self.initial_condition(sol.ys[-1], mu)
 
     def fd_rhs(self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]) -> Array:

@@ -30,18 +30,18 @@ def reports(shift_model):
 
 def test_compare_2d_against_fd_and_exact(reports):
     fd, exact = reports["fd"], reports["exact"]
-    assert fd["u"].shape == fd["u_ref"].shape == (6, 48, 48)
-    assert fd["errors_over_time"].shape == (6,)
+    assert fd.u.shape == fd.u_ref.shape == (6, 48, 48)
+    assert fd.errors_over_time.shape == (6,)
     # the EQ solve carries the fitted profile along exactly (shift), so its error against the
     # exact solution stays that of the initial fit at every time (measured 2.6e-2) ...
-    errs = exact["errors_over_time"]
+    errs = exact.errors_over_time
     assert np.ptp(errs) < 1e-8 and errs[0] < 5e-2
-    assert fd["max_residual"] < 1e-8
+    assert fd.max_residual < 1e-8
     # ... while the FD reference on 48 x 48 starts from the same values and then adds its own
     # dispersion error (the bump is steep for that grid: measured 2.6e-2 -> 1.3e-1)
-    assert abs(fd["errors_over_time"][0] - errs[0]) < 1e-12
-    assert fd["errors_over_time"][-1] > 2 * errs[-1]
-    assert fd["reference"] == "fd" and exact["reference"] == "exact"
+    assert abs(fd.errors_over_time[0] - errs[0]) < 1e-12
+    assert fd.errors_over_time[-1] > 2 * errs[-1]
+    assert fd.reference == "fd" and exact.reference == "exact"
 
 
 def test_plot_2d(reports, tmp_path):

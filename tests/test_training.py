@@ -65,13 +65,13 @@ def test_end_to_end_at_unseen_viscosity(tiny_burgers):
     e = compare(eq, model, HELD_OUT_MU, mode="eq", n_ref=512, n_times=11, samples=256,
                 residual_tol=None)
     # a 20-wide, 4-deep network trained for 3000 steps: errors of a few percent
-    assert d["rel_error"] < 3e-2, d["rel_error"]
-    assert e["rel_error"] < 5e-2, e["rel_error"]
-    assert e["solution"].result == ng.RESULTS.successful
-    assert e["num_steps"] > 0 and e["time_online_s"] > 0 and e["time_reference_s"] > 0
+    assert d.rel_error < 3e-2, d.rel_error
+    assert e.rel_error < 5e-2, e.rel_error
+    assert e.solution.result == ng.RESULTS.successful
+    assert e.num_steps > 0 and e.time_online_s > 0 and e.time_reference_s > 0
     # the reduced solve does not hold mass exactly, but close to it
-    assert e["mass_drift"] < 5e-2
-    assert e["mass_drift_reference"] < 1e-12
+    assert e.mass_drift < 5e-2
+    assert e.mass_drift_reference < 1e-12
 
 
 def test_mu_outside_trained_range(tiny_burgers):
@@ -200,9 +200,8 @@ def test_equation_aware_pretraining_helps_eq(tiny_burgers, tiny_burgers_aware):
     with pytest.warns(ng.GalerkinResidualWarning):  # the plain model's residual is large
         e_plain = compare(eq, plain, HELD_OUT_MU, **kw)
     e_aware = compare(eq, aware, HELD_OUT_MU, **kw)
-    assert e_aware["rel_error"] < e_plain["rel_error"] / 3, (e_plain["rel_error"],
-                                                             e_aware["rel_error"])
-    assert e_aware["max_residual"] < e_plain["max_residual"] / 3
+    assert e_aware.rel_error < e_plain.rel_error / 3, (e_plain.rel_error, e_aware.rel_error)
+    assert e_aware.max_residual < e_plain.max_residual / 3
     ts = np.linspace(0, 0.4, 5)
     r_plain = ng.manifold_residual(eq, plain, 6e-3, ts, samples=256)
     r_aware = ng.manifold_residual(eq, aware, 6e-3, ts, samples=256)
