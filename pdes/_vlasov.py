@@ -81,7 +81,8 @@ class Vlasov(AbstractExactEquation):
     def exact(self, x: Float[Array, " d"], t: ArrayLike, mu: ArrayLike) -> Float[Array, ""]:
         """Exact solution: `initial_condition` at the foot of the characteristic through
         `(x, v)`, traced back over the time `t` (Dopri8, `rtol = atol = 1e-13`; `t < 0` traces
-        it forward)."""
+        it forward). Differentiable in forward mode (in `x` and `t > 0`), as `rhs` needs: the
+        right-hand side of the exact solution is its `u_t`."""
 
         def backward(s, y, mu):  # the characteristic ODE in reversed time
             return jnp.stack([-y[1], -self.field(y[0], mu)])
@@ -90,7 +91,7 @@ class Vlasov(AbstractExactEquation):
             dfx.ODETerm(backward), dfx.Dopri8(), 0.0, jnp.asarray(t), None,
             jnp.asarray(x, dtype=float), mu,
             stepsize_controller=dfx.PIDController(rtol=1e-13, atol=1e-13),
-            saveat=dfx.SaveAt(t1=True), max_steps=100_000,
+            saveat=dfx.SaveAt(t1=True), max_steps=100_000, adjoint=dfx.ForwardMode(),
         )
         assert sol.ys is not None  # saved at t1
         return self.initial_condition(sol.ys[-1], mu)

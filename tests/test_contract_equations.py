@@ -1,0 +1,214 @@
+"""The contract every shipped equation keeps, checked for each one (a new equation gets these
+tests by being registered in `pdes.EQUATIONS`, or shipped as a model in `ng.RECIPES`):
+
+- its autodiff right-hand side `rhs` is `u_t` of its exact solution, where it has one (or of
+  a solution known for it, `KNOWN`);
+- `rhs` and the finite-difference `fd_rhs` are two discretisations of one operator: on a
+  smooth periodic `u` they agree to `fd_order` as the grid is refined;
+- the FD reference converges at `fd_order` (against the exact solution, or by
+  self-convergence where there is none);
+- the invariants it declares (`conserved_at(mu)`) hold in the FD reference, and the
+  quantities it declares dissipated (`dissipated`) decrease.
+
+The FD checks run in up to four dimensions (the reference's grid has `n^d` points; above, the
+exact solution is the reference). Settings per equation are in `SETTINGS`; an equation not
+named there gets `DEFAULT`.
+"""
+
+import functools
+import math
+
+import diffrax as dfx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import neural_galerkin as ng
+import pdes
+from neural_galerkin._invariants import relative_drift
+
+# exact solutions of equations that have no `exact` (one for their default initial condition)
+KNOWN = {
+    # Cole-Hopf; in 2D a function of x + y, at twice the viscosity
+    "burgers": lambda x, t, mu: pdes.cole_hopf(x[0], t, mu),
+    "burgers-2d": lambda x, t, mu: pdes.cole_hopf(x[0] + x[1], t, 2 * mu) / 2,
+    # the front from 0 up to the well 1, travelling left at 1.5 sqrt(2 mu)
+    "allen-cahn": lambda x, t, mu: jax.nn.sigmoid(
+        (x[0] - 3.0 + 1.5 * jnp.sqrt(2 * mu) * t) / jnp.sqrt(2 * mu)),
+}
+# equations that are not shipped but exercise what the shipped ones do not (boxes that are not
+# cubes, a direction that is not the diagonal): in the check of `rhs` against `fd_rhs`
+VARIANTS = {
+    "advection-2d-box": pdes.Advection(lower=(0.0, 0.0), upper=(1.0, 2.0), direction=(1.0, -0.5)),
+    "allen-cahn-2d-box": pdes.AllenCahn(lower=(0.0, 0.0), upper=(2 * math.pi, math.pi)),
+    "burgers-2d-box": pdes.Burgers(lower=(0.0, 0.0), upper=(1.0, 2.0)),
+}
+NAMES = sorted(set(pdes.EQUATIONS) | set(ng.RECIPES))
+FD_NAMES = [name for name in NAMES if pdes.get(name).ndim <= 4]
+EXACT_NAMES = [name for name in NAMES if hasattr(pdes.get(name), "exact") or name in KNOWN]
+
+
+def equation(name):
+    return VARIANTS[name] if name in VARIANTS else pdes.get(name)
+
+
+def solution(name):
+    """The equation's exact solution, `(x, t, mu) -> u`."""
+    eq = pdes.get(name)
+    return eq.exact if hasattr(eq, "exact") else KNOWN[name]
+
+# the FD convergence study: parameter, final time, grid sizes (the finest grid also gives the
+# invariants). Grids in the asymptotic range, times before fronts steepen past them.
+DEFAULT = dict(mu=None, t=None, ns={1: (32, 64, 128), 2: (16, 32, 64), 4: (8, 12, 16)})
+SETTINGS = {
+    "advection": dict(mu=1.0, t=1.0, ns=(64, 128, 256)),
+    "allen-cahn": dict(mu=5e-3, t=1.0, ns=(128, 256, 512, 1024)),  # bumps of width 0.16
+    "burgers": dict(mu=5e-3, t=0.1, ns=(64, 128, 256, 512)),  # the front forms at t ~ 0.16
+    "burgers-2d": dict(mu=5e-3, t=0.1, ns=(32, 64, 128)),  # the bump: width ~0.15
+    "kdv": dict(mu=2.0, t=1.0, ns=(128, 256, 512)),
+    "vlasov": dict(mu=1.0, t=2.0, ns=(64, 128, 256)),  # n = 32: the blob spans one cell in v
+}
+# the invariants' allowed relative drift over the FD solve (rtol 1e-11): the linear ones are
+# kept by the scheme and by any Runge-Kutta method, to round-off; the others (the L2 energy)
+# by the semi-discrete scheme only, and move with the time-stepping tolerance
+DRIFT = {"mass": 1e-12, "total_energy": 1e-12}  # measured: 6.7e-16 and below (0 for vlasov)
+DRIFT_OTHER = 1e-9  # measured, the L2 energy: 3.5e-12 (vlasov), 3.4e-12 (advection), 1e-15 (kdv)
+
+
+def settings(name):
+    eq = equation(name)
+    s = {**DEFAULT, **SETTINGS.get(name, {})}
+    lo, hi = eq.mu_range
+    mu = s["mu"] if s["mu"] is not None else (lo + hi) / 2
+    t = s["t"] if s["t"] is not None else eq.t1 / 4
+    ns = s["ns"] if isinstance(s["ns"], tuple) else s["ns"][eq.ndim]
+    return eq, mu, t, ns
+
+
+def smooth_periodic(eq, amplitude):
+    """A smooth, periodic, non-separable `u` on the equation's box."""
+    lower, lengths = jnp.asarray(eq.lower), jnp.asarray(eq.lengths)
+
+    def u(x):
+        theta = 2 * jnp.pi * (x - lower) / lengths
+        s = jnp.sum(theta)
+        return 0.3 + amplitude * (jnp.sin(s + 0.5) + 0.2 * jnp.cos(2 * theta[0] - s + 1.0))
+
+    return u
+
+
+@pytest.mark.parametrize("name", EXACT_NAMES)
+def test_rhs_is_u_t_of_the_exact_solution(name):
+    eq, exact = pdes.get(name), solution(name)
+    mu = sum(eq.mu_range) / 2
+    x = eq.random_points(64, jax.random.PRNGKey(0))
+    # t > 0: an exact solution traced by an ODE solve from 0 to t has no t-derivative at 0
+    ts = jnp.array([eq.t1 / 3, eq.t1])
+
+    @jax.jit
+    def both(p, t):
+        u_t = jax.jvp(lambda s: exact(p, s, mu), (t,), (jnp.ones_like(t),))[1]
+        return u_t, eq.rhs(lambda y: exact(y, t, mu), p, mu)
+
+    u_t, f = jax.vmap(jax.vmap(both, (0, None)), (None, 0))(x, ts)
+    err = float(jnp.max(jnp.abs(u_t - f)) / jnp.max(jnp.abs(f)))
+    # measured: 8.7e-14 (vlasov, through its ODE solve), 1.1e-14 (kdv), 4.4e-16 and below
+    assert err < 1e-12, err
+
+
+@pytest.mark.parametrize("name", FD_NAMES + list(VARIANTS))
+@pytest.mark.parametrize("amplitude", [1.0, 1e-3])  # the nonlinear terms, then the linear ones
+def test_autodiff_rhs_matches_fd_rhs_at_its_order(name, amplitude):
+    eq, mu, _, _ = settings(name)
+    u = smooth_periodic(eq, amplitude)
+    ns = (32, 64, 128) if eq.ndim == 1 else (16, 32) if eq.ndim == 2 else (8, 16)
+    diffs = []
+    for n in ns:
+        x = eq.grid(n)
+        flat = x.reshape(-1, eq.ndim)
+        auto = jax.vmap(lambda p: eq.rhs(u, p, mu))(flat).reshape(x.shape[:-1])
+        dx = tuple(length / n for length in eq.lengths)
+        fd = eq.fd_rhs(jax.vmap(u)(flat).reshape(x.shape[:-1]), mu, dx)
+        diffs.append(float(jnp.max(jnp.abs(auto - fd)) / jnp.max(jnp.abs(auto))))
+    slope = pdes.convergence_slope([1 / n for n in ns], diffs)
+    # measured: slopes 1.94 (advection-diffusion-4d, grids 8 and 16) to 2.01; the finest
+    # difference 2.5e-2 in 4D, 1.5e-2 in 2D, 9.2e-4 and below in 1D
+    assert abs(slope - eq.fd_order) < 0.3 and diffs[-1] < 0.1, (slope, diffs)
+
+
+def _grids_solve(eq, mu, ns, ts):
+    """The FD reference on the grids `ns` at once: one diffrax solve of the tuple of grid
+    functions, each under its own `fd_rhs` (one compilation for all grids; a common step,
+    set by the finest grid, at a tolerance far below the spatial error)."""
+    dxs = [tuple(length / n for length in eq.lengths) for n in ns]
+    solver = dfx.Kvaerno5() if eq.fd_stiff(mu, (max(ns),) * eq.ndim) else dfx.Tsit5()
+
+    def rhs(t, us, mu):
+        return tuple(eq.fd_rhs(u, mu, dx) for u, dx in zip(us, dxs))
+
+    @jax.jit
+    def run(u0, mu):
+        return dfx.diffeqsolve(dfx.ODETerm(rhs), solver, ts[0], ts[-1], None, u0, mu,
+                               saveat=dfx.SaveAt(ts=ts), max_steps=100_000,
+                               stepsize_controller=dfx.PIDController(rtol=1e-11, atol=1e-13)).ys
+
+    return run(tuple(eq.initial_values(n, mu) for n in ns), jnp.asarray(mu, float))
+
+
+@functools.cache
+def fd_solutions(name):
+    eq, mu, t, ns = settings(name)
+    ts = jnp.linspace(0.0, t, 5)
+    return eq, mu, ts, ns, _grids_solve(eq, mu, ns, ts)
+
+
+def _on_grid(eq, fn, n):
+    x = eq.grid(n)
+    return jax.jit(jax.vmap(fn))(x.reshape(-1, eq.ndim)).reshape(x.shape[:-1])
+
+
+@pytest.mark.parametrize("name", FD_NAMES)
+def test_fd_reference_converges_at_its_order(name):
+    eq, mu, ts, ns, us = fd_solutions(name)
+    last = [u[-1] for u in us]
+    if hasattr(eq, "exact"):
+        hs = [1 / n for n in ns]
+        errs = [float(jnp.sqrt(jnp.mean((u - _on_grid(eq, lambda p: eq.exact(p, ts[-1], mu), n))
+                                        ** 2))) for u, n in zip(last, ns)]
+    else:  # self-convergence: the differences of solutions on successive grids
+        hs = [1 / n for n in ns[:-1]]
+        errs = [float(jnp.sqrt(jnp.mean((a - b[(slice(None, None, m // n),) * eq.ndim]) ** 2)))
+                for a, b, n, m in zip(last, last[1:], ns, ns[1:])]
+    slope = pdes.convergence_slope(hs, errs)
+    # measured slopes: advection 1.96, advection-diffusion 2.00 (1D), 1.96 (4D, grids 8..16),
+    # allen-cahn 2.01, burgers 1.99, burgers-2d 1.93, kdv 2.04, vlasov 1.97
+    assert abs(slope - eq.fd_order) < 0.3, (slope, errs)
+
+
+def _invariant_values(eq, mu, u_t, name):
+    """`I(u)` at each saved time by the rectangle rule, `grad u` by forward differences."""
+    inv = ng.get_invariant(name, eq, mu)
+    n = u_t.shape[1:]
+    x = eq.grid(n).reshape(-1, eq.ndim)
+    dx = tuple(length / m for length, m in zip(eq.lengths, n))
+
+    def value(u):
+        grad = jnp.stack([(jnp.roll(u, -1, i) - u) / h for i, h in enumerate(dx)], axis=-1)
+        dens = jax.vmap(inv.density)(x, u.reshape(-1), grad.reshape(-1, eq.ndim))
+        return jnp.sum(dens) * eq.cell_volume(n)
+
+    return np.asarray(jax.vmap(value)(u_t))
+
+
+@pytest.mark.parametrize("name", FD_NAMES)
+def test_fd_reference_keeps_its_invariants(name):
+    eq, mu, ts, ns, us = fd_solutions(name)
+    kept, dissipated = eq.conserved_at(mu), tuple(eq.dissipated)
+    assert kept or dissipated, f"{name} declares no invariant"
+    for inv in kept:
+        drift = relative_drift(_invariant_values(eq, mu, us[-1], inv))
+        assert drift < DRIFT.get(inv, DRIFT_OTHER), (inv, drift)
+    for inv in dissipated:
+        values = _invariant_values(eq, mu, us[-1], inv)
+        assert np.all(np.diff(values) < 0), (inv, values)
