@@ -92,6 +92,7 @@ SHARDED = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # a child process per case, solving 8 and 16 parameters
 @pytest.mark.parametrize("n_mu, samples, conserve", [(8, 64, ()), (16, 256, ("mass",))])
 def test_sharded_over_four_host_devices_equals_unsharded(n_mu, samples, conserve):
     # 16 parameters at 256 samples: large enough batched QRs per device for jaxlib to split

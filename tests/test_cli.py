@@ -37,6 +37,7 @@ def test_solve_burgers_2d_shipped_d(tmp_path):
     assert report["rel_error"] < 5e-2
 
 
+@pytest.mark.slow  # the main job: a full EQ solve and the FD reference on 2048 points
 def test_solve_burgers_shipped_eq(tmp_path, capsys):
     """The README's main job: an EQ solve of Burgers at a viscosity the shipped model was not
     trained on, within the bound the foundation issue sets (1.5e-1)."""

@@ -29,6 +29,7 @@ def burgers_runs():
     return out
 
 
+@pytest.mark.slow  # four solves with the shipped model and the FD reference on 1024 points
 def test_mass_levels_burgers(burgers_runs):
     # no constraint: the reduced model drifts; constraint: drift follows the time stepping;
     # projection: round-off (measured on the invariant's own quadrature, 1024 points, which
@@ -45,6 +46,7 @@ def test_mass_levels_burgers(burgers_runs):
     assert both["error"] <= 1.1 * none["error"]
 
 
+@pytest.mark.slow  # two constrained solves with the shipped network
 def test_two_invariants_inviscid_burgers():
     # inviscid Burgers keeps mass and energy until the shock forms at t = 1/(2 pi)
     eq = pdes.Burgers(mu_range=(0.0, 1e-2))
@@ -62,6 +64,7 @@ def test_two_invariants_inviscid_burgers():
     assert min(free.drift().values()) > 1e-11  # the constraint alone is not round-off
 
 
+@pytest.mark.slow  # two conserving solves in 2D
 def test_mass_projection_2d():
     eq = pdes.Advection(lower=(0.0, 0.0), upper=(1.0, 2.0), direction=(1.0, 0.5))
     emb = ng.PeriodicEmbedding(eq.lower, eq.lengths, n_freq=1)

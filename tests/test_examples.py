@@ -102,6 +102,7 @@ def test_example_processes_ask_for_no_gpu_preallocation(monkeypatch):
     assert seen["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
 
 
+@pytest.mark.slow  # each example pretrains a small model and solves
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs_small(path, runs):
     out = runs[path].result()

@@ -28,6 +28,7 @@ def reports(shift_model):
     return {ref: ng.compare(EQ2, shift_model, 1.0, reference=ref, **kw) for ref in ("fd", "exact")}
 
 
+@pytest.mark.slow  # trains a model (shift_model)
 def test_compare_2d_against_fd_and_exact(reports):
     fd, exact = reports["fd"], reports["exact"]
     assert fd.u.shape == fd.u_ref.shape == (6, 48, 48)
@@ -44,6 +45,7 @@ def test_compare_2d_against_fd_and_exact(reports):
     assert fd.reference == "fd" and exact.reference == "exact"
 
 
+@pytest.mark.slow  # trains a model (shift_model)
 def test_plot_2d(reports, tmp_path):
     pytest.importorskip("matplotlib")
     from neural_galerkin._plotting import plot_comparison

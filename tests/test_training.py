@@ -42,6 +42,15 @@ def tiny_burgers(tiny_data):
     return pdes.Burgers(), model, history
 
 
+@pytest.fixture(scope="module")
+def untrained():
+    """An untrained model of the tiny model's structure, box and ranges: for what needs a
+    model but no training (ranges, saving and loading, the checks of continued training)."""
+    config = ng.ModelConfig(equation="burgers", lower=(0.0,), lengths=(1.0,), t_range=(0.0, 0.4),
+                            mu_range=(TRAIN_MUS[0], TRAIN_MUS[-1]), width=20, depth=4, rank=2)
+    return ng.make_model(config, key=jr.PRNGKey(0))
+
+
 @pytest.fixture(scope="session")
 def tiny_burgers_aware(tiny_data):
     """The same model and data, trained with the PDE residual in the loss."""
@@ -50,6 +59,7 @@ def tiny_burgers_aware(tiny_data):
     return eq, model, history
 
 
+@pytest.mark.slow  # trains a model
 def test_pretraining_reduces_loss(tiny_burgers):
     _, model, history = tiny_burgers
     assert history["loss"][-1] < 1e-2 * history["loss"][0]
@@ -57,6 +67,7 @@ def test_pretraining_reduces_loss(tiny_burgers):
     assert model.num_phi == 8
 
 
+@pytest.mark.slow  # trains a model
 def test_end_to_end_at_unseen_viscosity(tiny_burgers):
     eq, model, _ = tiny_burgers
     assert HELD_OUT_MU not in TRAIN_MUS
@@ -74,8 +85,8 @@ def test_end_to_end_at_unseen_viscosity(tiny_burgers):
     assert e.mass_drift_reference < 1e-12
 
 
-def test_mu_outside_trained_range(tiny_burgers):
-    eq, model, _ = tiny_burgers
+def test_mu_outside_trained_range(untrained):
+    eq, model = pdes.Burgers(), untrained
     with pytest.raises(ValueError, match=r"outside the range \[0.004, 0.01\]"):
         ng.predict(model, [0.0, 0.1], 2e-3, equation=eq)
     phi0 = model.phi(0.0, 5e-3)
@@ -85,16 +96,16 @@ def test_mu_outside_trained_range(tiny_burgers):
         ng.predict(model, [0.0, 0.9], 5e-3)
 
 
-def test_save_load_round_trip(tiny_burgers, tmp_path):
-    _, model, _ = tiny_burgers
+def test_save_load_round_trip(untrained, tmp_path):
+    model = untrained
     ng.save_model(tmp_path / "m", model)
     loaded = ng.load_model(tmp_path / "m")
     assert loaded.config == model.config
     assert tree_allclose(loaded, model, rtol=0, atol=0)
 
 
-def test_load_errors(tiny_burgers, tmp_path):
-    _, model, _ = tiny_burgers
+def test_load_errors(untrained, tmp_path):
+    model = untrained
     with pytest.raises(FileNotFoundError, match="no weights folder"):
         ng.load_model(tmp_path / "nowhere")
     folder = ng.save_model(tmp_path / "m", model)
@@ -176,6 +187,7 @@ def test_npz_loader_errors(tmp_path):
                      x=(x0,), lower=(0.0,), lengths=(1.0,))
 
 
+@pytest.mark.slow  # trains a model
 def test_fit_initial_condition_from_guess(tiny_burgers):
     eq, model, _ = tiny_burgers
     phi0, err = ng.fit_initial_condition(eq, model, mu=HELD_OUT_MU, samples=256)
@@ -190,6 +202,7 @@ def test_fit_initial_condition_from_guess(tiny_burgers):
         jnp.array([model.u(x, guess) for x in pts]) - target) / jnp.linalg.norm(target))
 
 
+@pytest.mark.slow  # trains a model
 def test_equation_aware_pretraining_helps_eq(tiny_burgers, tiny_burgers_aware):
     """The PDE residual in the pretraining loss makes the manifold's tangent follow the
     equation: the Galerkin residual falls and the EQ error at a held-out viscosity falls by
@@ -214,6 +227,7 @@ def test_residual_weight_needs_pde(tiny_data):
 
 
 
+@pytest.mark.slow  # trains a model
 def test_continue_training_from_a_model(tiny_burgers, tiny_data):
     _, model, history = tiny_burgers
     more, h2 = pretrain(tiny_data, steps=500, batch_snapshots=16, batch_points=128,
@@ -225,8 +239,8 @@ def test_continue_training_from_a_model(tiny_burgers, tiny_data):
     assert h2["loss"][0] < 1e-2 * history["loss"][0]
 
 
-def test_continue_training_errors(tiny_burgers, tiny_data):
-    _, model, _ = tiny_burgers
+def test_continue_training_errors(untrained, tiny_data):
+    model = untrained
     with pytest.raises(ValueError, match="keeps the model's configuration"):
         pretrain(tiny_data, steps=10, key=jr.PRNGKey(0), init=model, width=8)
     shifted = Trajectories(u=tiny_data.u, mu=tiny_data.mu, t=tiny_data.t, x=tiny_data.x,
@@ -235,9 +249,9 @@ def test_continue_training_errors(tiny_burgers, tiny_data):
         pretrain(shifted, steps=10, key=jr.PRNGKey(0), init=model)
 
 
-def test_float32_weights_load_in_float64(tiny_burgers, tmp_path):
+def test_float32_weights_load_in_float64(untrained, tmp_path):
     # a model trained without x64 (float32 weights on disk) loads in a float64 session
-    _, model, _ = tiny_burgers
+    model = untrained
     single = jax.tree.map(lambda a: a.astype(jnp.float32) if eqx.is_inexact_array(a) else a,
                           model)
     ng.save_model(tmp_path / "w32", single)
