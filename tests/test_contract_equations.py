@@ -28,7 +28,7 @@ import neural_galerkin as ng
 import pdes
 from neural_galerkin._invariants import relative_drift
 
-# exact solutions of equations that have no `exact` (one for their default initial condition)
+# solutions of the equations that have no `exact` (from initial conditions of their own)
 KNOWN = {
     # Cole-Hopf; in 2D a function of x + y, at twice the viscosity
     "burgers": lambda x, t, mu: pdes.cole_hopf(x[0], t, mu),
@@ -46,7 +46,8 @@ VARIANTS = {
 }
 NAMES = sorted(set(pdes.EQUATIONS) | set(ng.RECIPES))
 FD_NAMES = [name for name in NAMES if pdes.get(name).ndim <= 4]
-EXACT_NAMES = [name for name in NAMES if hasattr(pdes.get(name), "exact") or name in KNOWN]
+EXACT_NAMES = [name for name in NAMES
+               if isinstance(pdes.get(name), pdes.AbstractExactEquation) or name in KNOWN]
 
 
 def equation(name):
@@ -56,7 +57,7 @@ def equation(name):
 def solution(name):
     """The equation's exact solution, `(x, t, mu) -> u`."""
     eq = pdes.get(name)
-    return eq.exact if hasattr(eq, "exact") else KNOWN[name]
+    return eq.exact if isinstance(eq, pdes.AbstractExactEquation) else KNOWN[name]
 
 # the FD convergence study: parameter, final time, grid sizes (the finest grid also gives the
 # invariants). Grids in the asymptotic range, times before fronts steepen past them.
@@ -172,7 +173,7 @@ def _on_grid(eq, fn, n):
 def test_fd_reference_converges_at_its_order(name):
     eq, mu, ts, ns, us = fd_solutions(name)
     last = [u[-1] for u in us]
-    if hasattr(eq, "exact"):
+    if isinstance(eq, pdes.AbstractExactEquation):
         hs = [1 / n for n in ns]
         errs = [float(jnp.sqrt(jnp.mean((u - _on_grid(eq, lambda p: eq.exact(p, ts[-1], mu), n))
                                         ** 2))) for u, n in zip(last, ns)]
