@@ -46,22 +46,19 @@ def test_mass_levels_burgers(burgers_runs):
     assert both["error"] <= 1.1 * none["error"]
 
 
-@pytest.mark.slow  # two constrained solves with the shipped network
-def test_two_invariants_inviscid_burgers():
-    # inviscid Burgers keeps mass and energy until the shock forms at t = 1/(2 pi)
-    eq = pdes.Burgers(mu_range=(0.0, 1e-2))
-    net = ng.load_pretrained("burgers").net
-    phi0, _ = ng.fit_initial_condition(eq, net, mu=0.0, samples=256,
-                                       phi_guess=ng.load_pretrained("burgers").phi(0.0, 1e-3))
-    ts = jnp.linspace(0, 0.12, 7)
-    free = ng.solve(eq, net, 0.0, 0.12, None, phi0, 0.0, samples=256,
-                    saveat=dfx.SaveAt(ts=ts),
-                    conserve=ng.Conservation(("mass", "energy"), method="constraint"))
-    held = ng.solve(eq, net, 0.0, 0.12, None, phi0, 0.0, samples=256,
-                    saveat=dfx.SaveAt(ts=ts), conserve=("mass", "energy"))
+def test_two_invariants_inviscid_burgers(burgers_net):
+    # inviscid Burgers keeps mass and energy until the shock forms at t = 1/(2 pi); on a small
+    # untrained network (the mechanics of keeping two invariants, not a model's accuracy)
+    eq, net = pdes.Burgers(mu_range=(0.0, 1e-2)), burgers_net
+    phi0, _ = ng.fit_initial_condition(eq, net, mu=0.0, samples=256)
+    kw = dict(samples=256, saveat=dfx.SaveAt(ts=jnp.linspace(0, 0.12, 7)), residual_tol=None)
+    free = ng.solve(eq, net, 0.0, 0.12, None, phi0, 0.0,
+                    conserve=ng.Conservation(("mass", "energy"), method="constraint"), **kw)
+    held = ng.solve(eq, net, 0.0, 0.12, None, phi0, 0.0, conserve=("mass", "energy"), **kw)
     assert set(held.invariants) == {"mass", "energy"}
-    assert max(held.drift().values()) <= 1e-12
-    assert min(free.drift().values()) > 1e-11  # the constraint alone is not round-off
+    assert max(held.drift().values()) <= 1e-12  # measured 6.0e-16
+    # the constraint alone is not round-off (measured 2.5e-7 and 3.9e-7)
+    assert min(free.drift().values()) > 1e-11
 
 
 @pytest.mark.slow  # two conserving solves in 2D
