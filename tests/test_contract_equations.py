@@ -44,21 +44,6 @@ VARIANTS = {
     "allen-cahn-2d-box": pdes.AllenCahn(lower=(0.0, 0.0), upper=(2 * math.pi, math.pi)),
     "burgers-2d-box": pdes.Burgers(lower=(0.0, 0.0), upper=(1.0, 2.0)),
 }
-NAMES = sorted(set(pdes.EQUATIONS) | set(ng.RECIPES))
-FD_NAMES = [name for name in NAMES if pdes.get(name).ndim <= 4]
-EXACT_NAMES = [name for name in NAMES
-               if isinstance(pdes.get(name), pdes.AbstractExactEquation) or name in KNOWN]
-
-
-def equation(name):
-    return VARIANTS[name] if name in VARIANTS else pdes.get(name)
-
-
-def solution(name):
-    """The equation's exact solution, `(x, t, mu) -> u`."""
-    eq = pdes.get(name)
-    return eq.exact if isinstance(eq, pdes.AbstractExactEquation) else KNOWN[name]
-
 # the FD convergence study: parameter, final time, grid sizes (the finest grid also gives the
 # invariants). Grids in the asymptotic range, times before fronts steepen past them.
 DEFAULT = dict(mu=None, t=None, ns={1: (32, 64, 128), 2: (16, 32, 64), 4: (8, 12, 16)})
@@ -75,6 +60,20 @@ SETTINGS = {
 # by the semi-discrete scheme only, and move with the time-stepping tolerance
 DRIFT = {"mass": 1e-12, "total_energy": 1e-12}  # measured: 6.7e-16 and below (0 for vlasov)
 DRIFT_OTHER = 1e-9  # measured, the L2 energy: 3.5e-12 (vlasov), 3.4e-12 (advection), 1e-15 (kdv)
+NAMES = sorted(set(pdes.EQUATIONS) | set(ng.RECIPES))
+FD_NAMES = [name for name in NAMES if pdes.get(name).ndim <= 4]
+EXACT_NAMES = [name for name in NAMES
+               if isinstance(pdes.get(name), pdes.AbstractExactEquation) or name in KNOWN]
+
+
+def equation(name):
+    return VARIANTS[name] if name in VARIANTS else pdes.get(name)
+
+
+def solution(name):
+    """The equation's exact solution, `(x, t, mu) -> u`."""
+    eq = pdes.get(name)
+    return eq.exact if isinstance(eq, pdes.AbstractExactEquation) else KNOWN[name]
 
 
 def settings(name):
