@@ -23,13 +23,9 @@ from ._solve import check_kept, solve
 
 
 def solve_batch(
-    equation: pdes.AbstractEquation,
-    model: CoLoRAModel | CoLoRAMLP,
-    t0: ArrayLike,
-    t1: ArrayLike,
-    dt0: ArrayLike | None,
-    phi0: ArrayLike,
-    mu: ArrayLike,
+    equation: pdes.AbstractEquation, model: CoLoRAModel | CoLoRAMLP,
+    t0: ArrayLike, t1: ArrayLike, dt0: ArrayLike | None,
+    phi0: ArrayLike, mu: ArrayLike,  # as in `solve`: mu of shape (B,), phi0 (B, p)
     *,
     devices: Sequence[jax.Device] | None = None,  # pyright: ignore[reportInvalidTypeForm]
     batch_size: int | None = None,
