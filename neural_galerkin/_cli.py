@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     import equinox as eqx
     import jax
 
+    from ._plotting import MissingMatplotlib
     from ._solution import SolveError, runtime_error_message
 
     jax.config.update("jax_enable_x64", True)  # accuracy targets are in float64
@@ -122,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         from ._cli_pretrain import pretrain_command
 
         return pretrain_command(args)
-    except (ValueError, OSError, FloatingPointError, NotImplementedError, ImportError) as e:
+    except (ValueError, OSError, FloatingPointError, NotImplementedError,
+            MissingMatplotlib) as e:  # (not ImportError: that would hide a broken install)
         # OSError: a file that cannot be read or written (a disk full, a permission)
         print(f"error: {e}", file=sys.stderr)
         return 2

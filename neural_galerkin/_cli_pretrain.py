@@ -84,12 +84,12 @@ def finish(out, model, history, steps, weight, time_limit) -> int:
         write_model_files(folder, model)
         record = {k: history[k] for k in ("step", "loss", "wall_s", "time_s", "done", "stopped")}
         (folder / "history.json").write_text(json.dumps({**record, "steps": steps}) + "\n")
-        try:
-            from ._plotting import plot_history
+        from ._plotting import MissingMatplotlib, plot_history
 
+        try:
             plot_history(history, folder / "loss.png")
             plotted.append("loss.png")
-        except ImportError:
+        except MissingMatplotlib:  # the plot is optional (the `plot` extra)
             pass
 
     try:

@@ -9,6 +9,10 @@ from ._files import atomic_path
 from ._report import ComparisonReport
 
 
+class MissingMatplotlib(ImportError):
+    """Plotting asked for where matplotlib (the `plot` extra) is not installed."""
+
+
 def plot_comparison(report: ComparisonReport, path: str | pathlib.Path) -> pathlib.Path:
     """Save a figure of a `compare` report. 1D: the reduced solution and the reference at
     three times, the pointwise error over `(x, t)`, the relative error and the Galerkin
@@ -54,7 +58,7 @@ def _pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install 'neural-galerkin[plot]'") \
+        raise MissingMatplotlib("plotting needs matplotlib: pip install 'neural-galerkin[plot]'") \
             from None
     return plt
 
