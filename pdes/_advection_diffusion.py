@@ -4,6 +4,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._base import AbstractExactEquation, PointFunction, d1, d2, derivatives
+from ._operators import AbstractField
 
 Mode = tuple[float, tuple[int, ...], float]  # amplitude, integer wave vector, phase
 
@@ -76,6 +77,10 @@ class AdvectionDiffusion(AbstractExactEquation):
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         _, grad, second = derivatives(u, x)
         return -jnp.dot(jnp.asarray(self.velocity, x.dtype), grad) + mu * jnp.sum(second)
+
+    def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
+        drift = [c * field.derivative(i, 1) for i, c in enumerate(self.velocity)]
+        return jnp.asarray(mu) * field.laplacian() - sum(drift[1:], drift[0])
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         return self.exact(x, 0.0, mu)
