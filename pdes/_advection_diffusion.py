@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractExactEquation, PointFunction, d1, d2, derivatives
+from ._base import AbstractExactEquation, d1, d2
 from ._operators import AbstractField
 
 Mode = tuple[float, tuple[int, ...], float]  # amplitude, integer wave vector, phase
@@ -73,10 +73,6 @@ class AdvectionDiffusion(AbstractExactEquation):
         kwargs = {"lower": (0.0,) * d, "upper": (1.0,) * d, "velocity": (1.0,) * d,
                   "kappa": 2.0 / d, **kwargs}
         return cls(**kwargs)
-
-    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        _, grad, second = derivatives(u, x)
-        return -jnp.dot(jnp.asarray(self.velocity, x.dtype), grad) + mu * jnp.sum(second)
 
     def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
         drift = [c * field.derivative(i, 1) for i, c in enumerate(self.velocity)]

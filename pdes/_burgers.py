@@ -3,7 +3,7 @@ import math
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d2, derivatives
+from ._base import AbstractEquation, d2
 from ._operators import AbstractField
 
 
@@ -56,10 +56,6 @@ class Burgers(AbstractEquation):
         if d == 1:
             return cls()
         return cls(lower=(0.0,) * d, upper=(1.0,) * d, t1=1.0, initial="bump")
-
-    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        val, grad, second = derivatives(u, x)
-        return -val * jnp.sum(grad) + mu * jnp.sum(second)
 
     def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
         return jnp.asarray(mu) * field.laplacian() - field.div(lambda u: u**2 / 2)

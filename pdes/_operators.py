@@ -115,7 +115,7 @@ class PointField(AbstractField):
                 lambda e: jax.jvp(lambda y: f(self.u(y)), (self.x,), (e,))[1])(eye))
         terms = [jax.jvp(lambda y, f=f: f(self.u(y)), (self.x,), (eye[i],))[1]
                  for i, f in enumerate(_per_axis(flux, self.ndim))]
-        return sum(terms[1:], terms[0])
+        return jnp.sum(jnp.stack(terms))
 
 
 def _partial_n(u: Callable, x: Array, axis: int, order: int) -> Array:
