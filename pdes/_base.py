@@ -31,6 +31,19 @@ class AbstractEquation(eqx.Module):
     - its default initial condition, parameter range, default final time and the invariants
       its equation keeps.
 
+    **Stating the right-hand side once.** An equation may write its right-hand side once, as
+    `F(field, x, mu)` against the vocabulary of `pdes._operators` (`field.value()`,
+    `.grad()`, `.laplacian()`, `.derivative(axis, order)`, `.div(flux)`), instead of `rhs`
+    by hand. Then `rhs` is derived (autodiff at a point, `PointField`) and so is a
+    pseudo-spectral reference, `pdes.spectral_solve` (FFT on the periodic grid,
+    `GridField`). For example, viscous Burgers:
+
+        def F(self, field, x, mu):
+            return mu * field.laplacian() - field.div(lambda u: u**2 / 2)
+
+    The hand-written `fd_rhs` (a structure-preserving scheme) stays, and is tested against
+    the derived reference. Shipped with `F`: advection-diffusion, Burgers, KdV, Allen-Cahn.
+
     Subclasses are final and set the class variables below.
     """
 
