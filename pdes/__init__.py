@@ -17,6 +17,7 @@ from ._fd import (
     check_grid_points as check_grid_points,
     convergence_slope as convergence_slope,
     fd_solve as fd_solve,
+    spectral_solve as spectral_solve,
 )
 from ._kdv import KdV as KdV
 from ._vlasov import Vlasov as Vlasov

@@ -3,7 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractExactEquation, PointFunction, d1, d2, derivatives
+from ._base import AbstractExactEquation, d1, d2
+from ._operators import AbstractField
 
 Mode = tuple[float, tuple[int, ...], float]  # amplitude, integer wave vector, phase
 
@@ -73,9 +74,9 @@ class AdvectionDiffusion(AbstractExactEquation):
                   "kappa": 2.0 / d, **kwargs}
         return cls(**kwargs)
 
-    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        _, grad, second = derivatives(u, x)
-        return -jnp.dot(jnp.asarray(self.velocity, x.dtype), grad) + mu * jnp.sum(second)
+    def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
+        drift = [c * field.derivative(i, 1) for i, c in enumerate(self.velocity)]
+        return jnp.asarray(mu) * field.laplacian() - sum(drift[1:], drift[0])
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         return self.exact(x, 0.0, mu)

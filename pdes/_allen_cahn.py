@@ -3,7 +3,8 @@ import math
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d2, partial2
+from ._base import AbstractEquation, d2
+from ._operators import AbstractField
 
 
 class AllenCahn(AbstractEquation):
@@ -38,9 +39,9 @@ class AllenCahn(AbstractEquation):
     mu_range: tuple[float, float] = (2.5e-3, 1e-2)
     t1: float = 4.0
 
-    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        v = u(x)
-        return jnp.asarray(mu) * sum(partial2(u, x, i) for i in range(len(self.lower))) + v - v**3
+    def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
+        v = field.value()
+        return jnp.asarray(mu) * field.laplacian() + v - v**3
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         s = x[0]

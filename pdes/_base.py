@@ -12,6 +12,8 @@ from jaxtyping import Array, ArrayLike, Float
 
 if TYPE_CHECKING:  # what equinox advises: type checkers know a ClassVar, not its own alias
     from typing import ClassVar as AbstractClassVar
+
+    from ._operators import AbstractField
 else:
     from equinox import AbstractClassVar
 
@@ -28,6 +30,19 @@ class AbstractEquation(eqx.Module):
       uniform periodic grid (the reference solver, integrated with diffrax);
     - its default initial condition, parameter range, default final time and the invariants
       its equation keeps.
+
+    **Stating the right-hand side once.** An equation may write its right-hand side once, as
+    `F(field, x, mu)` against the vocabulary of `pdes._operators` (`field.value()`,
+    `.grad()`, `.laplacian()`, `.derivative(axis, order)`, `.div(flux)`), instead of `rhs`
+    by hand. Then `rhs` is derived (autodiff at a point, `PointField`) and so is a
+    pseudo-spectral reference, `pdes.spectral_solve` (FFT on the periodic grid,
+    `GridField`). For example, viscous Burgers:
+
+        def F(self, field, x, mu):
+            return mu * field.laplacian() - field.div(lambda u: u**2 / 2)
+
+    The hand-written `fd_rhs` (a structure-preserving scheme) stays, and is tested against
+    the derived reference. Shipped with `F`: advection-diffusion, Burgers, KdV, Allen-Cahn.
 
     Subclasses are final and set the class variables below.
     """
@@ -52,9 +67,23 @@ class AbstractEquation(eqx.Module):
     def lengths(self) -> tuple[float, ...]:
         return tuple(b - a for a, b in zip(self.lower, self.upper))
 
-    @abc.abstractmethod
+    def F(self, field: "AbstractField", x: Array, mu: ArrayLike) -> Array:
+        """The right-hand side stated once, against the vocabulary of `pdes._operators`
+        (`field.value()`, `.grad()`, `.laplacian()`, `.derivative(axis, order)`,
+        `.div(flux)`), at the point or grid `x` (index it as `x[..., i]`). From it come
+        `rhs` (the field a `PointField`: autodiff at one point) and the pseudo-spectral
+        reference `pdes.spectral_solve` (a `GridField`). Equations that state their
+        right-hand side by hand only (`rhs` and `fd_rhs`) leave this undefined."""
+        raise NotImplementedError(
+            f"{self.name} states its right-hand side by hand (rhs, fd_rhs), not as F")
+
     def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        """`F(u; mu)` at one point `x`, for a function `u` of one point."""
+        """`F(u; mu)` at one point `x`, for a function `u` of one point. By default derived
+        from `F` by autodiff (`F(PointField(u, x), x, mu)`); equations without `F`
+        override it."""
+        from ._operators import PointField
+
+        return self.F(PointField(u, x), x, mu)
 
     @abc.abstractmethod
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:

@@ -3,7 +3,8 @@ import math
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractEquation, PointFunction, d2, derivatives
+from ._base import AbstractEquation, d2
+from ._operators import AbstractField
 
 
 class Burgers(AbstractEquation):
@@ -56,9 +57,8 @@ class Burgers(AbstractEquation):
             return cls()
         return cls(lower=(0.0,) * d, upper=(1.0,) * d, t1=1.0, initial="bump")
 
-    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        val, grad, second = derivatives(u, x)
-        return -val * jnp.sum(grad) + mu * jnp.sum(second)
+    def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
+        return jnp.asarray(mu) * field.laplacian() - field.div(lambda u: u**2 / 2)
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         if self.initial == "sine":

@@ -2,7 +2,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._base import AbstractExactEquation, PointFunction, partial, partial3
+from ._base import AbstractExactEquation
+from ._operators import AbstractField
 
 
 class KdV(AbstractExactEquation):
@@ -51,8 +52,8 @@ class KdV(AbstractExactEquation):
         if len(self.lower) != 1 or len(self.upper) != 1:
             raise ValueError("KdV is one-dimensional: give lower and upper of length 1")
 
-    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        return -6.0 * u(x) * partial(u, x, 0) - partial3(u, x, 0)
+    def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
+        return -field.div(lambda u: 3.0 * u**2) - field.derivative(0, 3)
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         return self.exact(x, 0.0, mu)
