@@ -85,6 +85,12 @@ class AbstractEquation(eqx.Module):
 
         return self.F(PointField(u, x), x, mu)
 
+    def __check_init__(self):
+        cls = type(self)
+        if cls.F is AbstractEquation.F and cls.rhs is AbstractEquation.rhs:
+            raise TypeError(f"{cls.__name__} states no right-hand side: define F(field, x, mu) "
+                            "(once, for the Galerkin solve and the spectral reference) or rhs")
+
     @abc.abstractmethod
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         """The default initial condition at one point `x`."""

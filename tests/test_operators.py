@@ -198,3 +198,24 @@ def test_spectral_kdv_against_the_two_soliton_solution():
 def test_spectral_solve_refuses_an_equation_without_F():
     with pytest.raises(NotImplementedError, match="fd_solve"):
         pdes.spectral_solve(pdes.Vlasov(), 0.5 * sum(pdes.Vlasov().mu_range), 16, [0.0, 0.1])
+
+
+def test_an_equation_without_a_right_hand_side_is_refused_when_made():
+    class Silent(pdes.AbstractEquation):
+        name = "silent"
+        fd_order = 2
+        conserved = ()
+        dissipated = {}
+        lower: tuple[float, ...] = (0.0,)
+        upper: tuple[float, ...] = (1.0,)
+        mu_range: tuple[float, float] = (0.0, 1.0)
+        t1: float = 1.0
+
+        def initial_condition(self, x, mu):
+            return x[0]
+
+        def fd_rhs(self, u, mu, dx):
+            return u
+
+    with pytest.raises(TypeError, match="Silent states no right-hand side: define F"):
+        Silent()
