@@ -9,6 +9,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 from jaxtyping import Array, ArrayLike, Float
 
 from ._invariants import relative_drift
@@ -93,7 +94,7 @@ class Solution(eqx.Module):
     net: CoLoRAMLP
     residuals: Float[Array, " t"] | None
     stats: dict[str, Any]
-    result: Any
+    result: Any  # a `RESULTS` item (an equinox enumeration item)
     mode: str = eqx.field(static=True)
     invariants: dict[str, Float[Array, " t"]] = eqx.field(default_factory=dict)
     residual_tol: float | None = eqx.field(default=None, static=True)
@@ -132,6 +133,8 @@ class Solution(eqx.Module):
             hint = " (n,) or" if d == 1 else ""
             raise ValueError(f"points must have shape{hint} (..., {d}) for this {d}-dimensional "
                              f"model, got {x.shape}")
+        if isinstance(self.phis, Tracer):  # inside a trace: evaluated as it is
+            return _evaluate(self.net, self.phis, x)
         bad = ~np.all(np.isfinite(np.asarray(self.phis)), axis=-1)
         if bad.any():
             reached = finite_or(np.broadcast_to(np.asarray(self.ts), bad.shape), -np.inf)

@@ -109,3 +109,10 @@ def test_one_failing_member_leaves_the_others(net, how):
             assert float(jnp.max(jnp.abs(batch.phis[i] - single.phis))) <= 1e-12
         with pytest.raises(ng.SolveError, match=r"^batch member 1: "):
             ng.check_solution(batch)
+
+
+def test_a_solution_evaluates_inside_a_trace(net):
+    x = jnp.linspace(0.0, 1.0, 5)
+    plain = _solve(net, ng.get_phi(net), 4e-3).evaluate(x)
+    traced = jax.jit(lambda m: _solve(net, ng.get_phi(net), m).evaluate(x))(4e-3)
+    assert float(jnp.max(jnp.abs(traced - plain))) <= 1e-12
