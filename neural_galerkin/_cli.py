@@ -33,9 +33,10 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n-ref", type=_positive(int), default=None,
                    help="reference grid points per direction (default 2048 / 256 / 48 in "
                    "1 / 2 / 3 dimensions; random points for an exact reference above)")
-    s.add_argument("--reference", choices=("fd", "exact"), default=None,
-                   help="compare with finite differences or the exact solution (default: "
-                   "fd up to 3 dimensions, exact above)")
+    s.add_argument("--reference", choices=("fd", "spectral", "exact"), default=None,
+                   help="compare with finite differences, the pseudo-spectral solution of "
+                   "the equation's F, or the exact solution (default: fd up to 3 "
+                   "dimensions, spectral for an equation without fd_rhs, exact above 3)")
     s.add_argument("--json", default=None, help="write the summary to this JSON file")
     s.add_argument("--plot", default=None, help="save a figure (PNG) of solution and error")
     s.add_argument("--progress", action="store_true", help="show a time-stepping bar")

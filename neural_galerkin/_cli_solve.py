@@ -61,7 +61,7 @@ def solve_command(args) -> int:
     samples = {"uniform": lambda: args.samples,
                "random": lambda: RandomSampler(n, jr.PRNGKey(0)),
                "steep": lambda: SteepSampler(n, jr.PRNGKey(0))}[args.sampler]()
-    reference = args.reference or ("fd" if eq.ndim <= 3 else "exact")
+    reference = args.reference or (pdes.reference_method(eq) if eq.ndim <= 3 else "exact")
     _say(f"{key}: mu={mu:g}, mode={args.mode}; solving (reference: {reference}, then the "
          "reduced model) ...")
     start = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Checks against the finite-difference reference: errors over time, invariant drift, timings."""
+"""Checks against a reference (finite-difference, spectral or exact): errors over time,
+invariant drift, timings."""
 
 import re
 import time
@@ -87,7 +88,7 @@ def compare(
     n_ref: int | None = None,
     n_times: int = 41,
     samples=None,
-    reference: str = "fd",
+    reference: str | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-8,
     progress_meter: dfx.AbstractProgressMeter = dfx.NoProgressMeter(),
@@ -95,21 +96,25 @@ def compare(
     max_steps: int = 10_000,
     residual_tol: float | None = 0.1,
 ) -> ComparisonReport:
-    """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the FD
+    """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the
     reference on `n_ref` points per direction, and compare them at `n_times` equally spaced
     times.
 
-    `reference="exact"` compares with the equation's exact solution instead (for equations
-    that have one), on the grid with `n_ref` points per direction in `d <= 3`, and at `n_ref`
-    uniformly random points in higher dimension, where no grid fits in memory. Defaults:
+    `reference`: `"fd"`, the equation's hand-written finite differences (`fd_rhs`);
+    `"spectral"`, pseudo-spectral on the right-hand side it states once (`F`); both by
+    `pdes.reference_solve`. Default: `"fd"` where the equation has an `fd_rhs`, else
+    `"spectral"`. `reference="exact"` compares with the equation's exact solution instead
+    (for equations that have one), on the grid with `n_ref` points per direction in
+    `d <= 3`, and at `n_ref` uniformly random points in higher dimension, where no grid fits
+    in memory. Defaults:
     `n_ref` 2048 / 256 / 48 points per direction in 1 / 2 / 3 dimensions (4096 random points
     above); `samples` (the Galerkin points) as in `solve` (default 512 / 4096 / 4096 points in
     1 / 2 / 3 dimensions, 2048 random points in `d >= 4`).
 
     **Returns:** a `ComparisonReport`: `rel_error` (space-time relative L2),
     `rel_error_final`, `mass_drift` (of the reduced solution, on the reference grid),
-    `time_online_s` (excluding compilation), `time_compile_s`, `time_reference_s` (FD,
-    excluding compilation), `num_steps`, `max_residual` (eq), the per-time errors and the
+    `time_online_s` (excluding compilation), `time_compile_s`, `time_reference_s` (the
+    reference, excluding compilation), `num_steps`, `max_residual` (eq), the per-time errors and the
     arrays for plotting; `report.to_dict()` gives its JSON-able summary.
     With `conserve` (eq only; a `Conservation`, or names), the invariants are kept by its
     `method` with a quadrature on its `points` per direction (default: in 1D the reference
@@ -132,12 +137,18 @@ def compare(
     t0 = model.t_range[0]
     if not t1 > t0:
         raise ValueError(f"t1 must be greater than {t0}, got {t1}")
-    if reference not in ("fd", "exact"):
-        raise ValueError(f"reference must be 'fd' or 'exact', got {reference!r}")
+    if reference != "exact":
+        if reference not in (None, "fd", "spectral"):
+            raise ValueError(
+                f"reference must be 'fd', 'spectral' or 'exact', got {reference!r}")
+        try:
+            reference = pdes.reference_method(equation, reference)
+        except NotImplementedError as e:
+            raise ValueError(str(e)) from None
     d = equation.ndim
     if n_ref is None:
         n_ref = equation.reference_points or {1: 2048, 2: 256, 3: 48}.get(d, 4096)
-    if reference == "fd" or d <= 3:
+    if reference != "exact" or d <= 3:
         pdes.check_grid_points(n_ref, d)
     if mode == "d":
         if conserve:
@@ -157,7 +168,8 @@ def compare(
     ts = jnp.linspace(t0, t1, n_times)
     if reference == "exact":
         if not isinstance(equation, pdes.AbstractExactEquation):
-            raise ValueError(f"{equation.name} has no exact solution; use reference='fd'")
+            raise ValueError(f"{equation.name} has no exact solution; use reference='fd' or "
+                             "'spectral'")
         if d <= 3:
             x, cell = equation.grid(n_ref), equation.cell_volume(n_ref)
         else:
@@ -171,11 +183,12 @@ def compare(
     else:
         u0_ref = equation.initial_values(n_ref, mu)
         try:
-            ref, compile_ref, time_ref = _timed(lambda: _fd(equation, mu, n_ref, ts, u0_ref))
+            ref, compile_ref, time_ref = _timed(lambda: _reference(equation, mu, n_ref, ts, u0_ref,
+                                                                      reference))
         except eqx.EquinoxRuntimeError as e:
             raise ValueError(
-                f"the FD reference on {n_ref} points per direction did not finish ({e}); use "
-                "a coarser reference (n_ref, --n-ref)") from None
+                f"the {reference} reference on {n_ref} points per direction did not finish "
+                f"({e}); use a coarser reference (n_ref, --n-ref)") from None
         x, us_ref, num_steps_ref = ref.x, ref.us, int(ref.num_steps)
         cell = equation.cell_volume(n_ref)
     eq_only: dict[str, Any] = {}
@@ -219,8 +232,8 @@ def compare(
         solution=sol, **eq_only)
 
 
-def _fd(equation: pdes.AbstractEquation, mu, n, ts, u0):
-    return pdes.fd_solve(equation, mu, n, ts, u0=u0)
+def _reference(equation: pdes.AbstractEquation, mu, n, ts, u0, method):
+    return pdes.reference_solve(equation, mu, n, ts, method=method, u0=u0)
 
 
 def _predict_on(model, ts, mu, x, equation: pdes.AbstractEquation

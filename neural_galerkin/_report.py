@@ -38,9 +38,11 @@ class ComparisonReport:
     t1: float
     """The final time (the comparison starts at the model's first trained time)."""
     reference: str
-    """`"fd"` (the finite-difference reference) or `"exact"` (the equation's exact solution)."""
+    """`"fd"` (the finite-difference reference), `"spectral"` (the pseudo-spectral one,
+    from the equation's `F`) or `"exact"` (the equation's exact solution)."""
     n_ref: int
-    """Reference points per direction on a grid (`d <= 3` or `"fd"`), else random points."""
+    """Reference points per direction on a grid (`d <= 3`, `"fd"` or `"spectral"`), else
+    random points."""
     rel_error: float
     """Relative L2 error over space and time, `||u - u_ref|| / ||u_ref||`."""
     rel_error_final: float

@@ -17,6 +17,8 @@ from ._fd import (
     check_grid_points as check_grid_points,
     convergence_slope as convergence_slope,
     fd_solve as fd_solve,
+    reference_method as reference_method,
+    reference_solve as reference_solve,
     spectral_solve as spectral_solve,
 )
 from ._kdv import KdV as KdV

@@ -35,14 +35,15 @@ class AbstractEquation(eqx.Module):
     `F(field, x, mu)` against the vocabulary of `pdes._operators` (`field.value()`,
     `.grad()`, `.laplacian()`, `.derivative(axis, order)`, `.div(flux)`), instead of `rhs`
     by hand. Then `rhs` is derived (autodiff at a point, `PointField`) and so is a
-    pseudo-spectral reference, `pdes.spectral_solve` (FFT on the periodic grid,
-    `GridField`). For example, viscous Burgers:
+    pseudo-spectral reference, `pdes.reference_solve(..., method="spectral")` (FFT on the
+    periodic grid, `GridField`). For example, viscous Burgers:
 
         def F(self, field, x, mu):
             return mu * field.laplacian() - field.div(lambda u: u**2 / 2)
 
-    The hand-written `fd_rhs` (a structure-preserving scheme) stays, and is tested against
-    the derived reference. Shipped with `F`: advection-diffusion, Burgers, KdV, Allen-Cahn.
+    A hand-written `fd_rhs` (a structure-preserving scheme) is optional: where it is given
+    it stays the default reference (`method="fd"`), tested against the derived one. Shipped
+    with `F`: advection-diffusion, Burgers, KdV, Allen-Cahn.
 
     Subclasses are final and set the class variables below.
     """
@@ -52,7 +53,8 @@ class AbstractEquation(eqx.Module):
     upper: eqx.AbstractVar[tuple[float, ...]]
     mu_range: eqx.AbstractVar[tuple[float, float]]
     t1: eqx.AbstractVar[float]
-    fd_order: AbstractClassVar[int]
+    # the order of the hand-written `fd_rhs`; None where there is none (the spectral reference)
+    fd_order: ClassVar[int | None] = None
     conserved: AbstractClassVar[tuple[str, ...]]
     dissipated: AbstractClassVar[dict[str, str]]
     # grid points per direction of the FD reference used by `compare` by default (None: 2048
@@ -95,11 +97,18 @@ class AbstractEquation(eqx.Module):
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         """The default initial condition at one point `x`."""
 
-    @abc.abstractmethod
     def fd_rhs(
         self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]
     ) -> Float[Array, "*grid"]:
-        """Conservative finite-difference right-hand side on the uniform periodic grid."""
+        """A hand-written finite-difference right-hand side on the uniform periodic grid (a
+        structure-preserving scheme of order `fd_order`), the reference
+        `pdes.reference_solve(..., method="fd")`. Optional: an equation that states `F` has
+        the pseudo-spectral reference derived from it (`method="spectral"`) instead."""
+        raise NotImplementedError(
+            f"{self.name} has no hand-written finite-difference right-hand side fd_rhs; state "
+            "its right-hand side as F(field, x, mu) and use the spectral reference "
+            "(pdes.reference_solve(..., method='spectral'), compare(..., "
+            "reference='spectral')), or write fd_rhs")
 
     def invariant_density(self, name: str, x: Float[Array, " d"], u: Float[Array, ""],
                           grad_u: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:

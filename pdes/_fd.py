@@ -31,19 +31,48 @@ class ReferenceSolution(eqx.Module):
     num_steps: Int[Array, ""]
 
 
-def fd_solve(
+# the adaptive controller's tolerances by method: a spectrally accurate reference needs a
+# tighter time error, which would otherwise dominate its (tiny) space error
+_TOLERANCES = {"fd": (1e-8, 1e-10), "spectral": (1e-10, 1e-12)}
+
+
+def reference_method(equation: AbstractEquation, method: str | None = None) -> str:
+    """The reference `reference_solve` computes for `equation`: `method` checked, or by
+    default `"fd"` where the equation has a hand-written `fd_rhs`, else `"spectral"` (from
+    `F`). **Raises:** `ValueError` for an unknown method, `NotImplementedError` for a
+    method the equation cannot give (saying which it can)."""
+    has_fd = type(equation).fd_rhs is not AbstractEquation.fd_rhs
+    has_f = type(equation).F is not AbstractEquation.F
+    if method is None:
+        method = "fd" if has_fd or not has_f else "spectral"
+    if method not in _TOLERANCES:
+        raise ValueError(f"method must be 'fd' or 'spectral', got {method!r}")
+    if method == "fd" and not has_fd:
+        raise NotImplementedError(
+            f"{equation.name} has no hand-written finite-difference right-hand side fd_rhs, "
+            "so no method='fd' reference; use method='spectral' (derived from its F)")
+    if method == "spectral" and not has_f:
+        raise NotImplementedError(
+            f"{equation.name} states no right-hand side F against the vocabulary of "
+            "pdes._operators, so it has no derived (spectral) reference; use method='fd'")
+    return method
+
+
+def reference_solve(
     equation: AbstractEquation,
     mu: ArrayLike,
     n: int | tuple[int, ...],
     ts: ArrayLike,
     *,
+    method: str | None = None,
     u0: ArrayLike | None = None,
     solver: dfx.AbstractSolver | None = None,
-    rtol: float = 1e-8,
-    atol: float = 1e-10,
+    rtol: float | None = None,
+    atol: float | None = None,
     max_steps: int = 1_000_000,
 ) -> ReferenceSolution:
-    """Solve `equation` at parameter `mu` on a grid of `n` points per direction.
+    """Solve `equation` at parameter `mu` on a uniform periodic grid of `n` points per
+    direction: the method of lines, integrated with diffrax.
 
     **Arguments:**
 
@@ -51,60 +80,52 @@ def fd_solve(
     - `mu`: its parameter.
     - `n`: grid points per direction (an int, or one per direction).
     - `ts`: increasing times to save at; the solve runs from `ts[0]` to `ts[-1]`.
+    - `method`: `"fd"`, the equation's hand-written finite differences `fd_rhs` (of order
+      `fd_order`); or `"spectral"`, pseudo-spectral on the right-hand side the equation states
+      once, `equation.F(GridField(u, lengths), grid, mu)` (FFT derivatives, a 2/3-rule
+      dealiased flux: no hand-written discretisation, spectrally accurate for a smooth
+      periodic solution). Default (`reference_method`): `"fd"` where the equation has an
+      `fd_rhs`, else `"spectral"`.
     - `u0`: initial values on `equation.grid(n)`; default: the equation's initial condition.
     - `solver`: a diffrax solver; default Tsit5, or Kvaerno5 where `equation.fd_stiff` says the
       problem is diffusion-dominated (for a concrete `mu`; under `jax.vmap` over `mu`, Tsit5).
-    - `rtol`, `atol`: tolerances of the adaptive step-size controller.
+    - `rtol`, `atol`: tolerances of the adaptive step-size controller; default 1e-8, 1e-10
+      for `"fd"` and 1e-10, 1e-12 for `"spectral"` (the time error would otherwise dominate).
 
     **Returns:** a `ReferenceSolution`.
 
     **Raises:** `ValueError` for `mu` not a finite number in the equation's range, fewer than
     `MIN_GRID_POINTS` points per direction, a non-finite or wrongly shaped `u0`, unsorted
-    `ts`, or a grid whose solve would not fit in this machine's memory (`check_memory`).
+    `ts`, an unknown `method`, or a grid whose solve would not fit in this machine's memory
+    (`check_memory`); `NotImplementedError` for a method the equation cannot give
+    (`"fd"` without `fd_rhs`, `"spectral"` without `F`).
     """
+    method = reference_method(equation, method)
+    rtol = _TOLERANCES[method][0] if rtol is None else rtol
+    atol = _TOLERANCES[method][1] if atol is None else atol
     n, mu, ts, u0, solver = _prepare(equation, mu, n, ts, u0, solver)
     dx = tuple(length / m for length, m in zip(equation.lengths, n))
-    us, num_steps = _integrate(equation, mu, dx, ts, u0, solver, rtol, atol, max_steps,
-                               "fd")
+    us, num_steps = _integrate(equation, mu, dx if method == "fd" else None, ts, u0, solver,
+                               rtol, atol, max_steps, method)
     return ReferenceSolution(x=equation.grid(n), ts=ts, us=us, num_steps=num_steps)
 
 
-def spectral_solve(
-    equation: AbstractEquation,
-    mu: ArrayLike,
-    n: int | tuple[int, ...],
-    ts: ArrayLike,
-    *,
-    u0: ArrayLike | None = None,
-    solver: dfx.AbstractSolver | None = None,
-    rtol: float = 1e-10,
-    atol: float = 1e-12,
-    max_steps: int = 1_000_000,
-) -> ReferenceSolution:
-    """Solve `equation` at parameter `mu` pseudo-spectrally on a grid of `n` points per
-    direction: the method of lines on `equation.F(GridField(u, lengths), grid, mu)`, the
-    right-hand side the equation states once (`AbstractEquation.F`), with FFT derivatives
-    and a 2/3-rule dealiased flux (`pdes._operators.GridField`). No hand-written
-    discretisation: this is the reference of any equation that defines `F`, spectrally
-    accurate for a smooth periodic solution (hence the tighter default tolerances than
-    `fd_solve`'s: the time error would otherwise dominate).
+def fd_solve(equation: AbstractEquation, mu: ArrayLike, n: int | tuple[int, ...],
+             ts: ArrayLike, **kwargs) -> ReferenceSolution:
+    """`reference_solve(..., method="fd")`: the equation's hand-written finite differences
+    (tolerances 1e-8, 1e-10 by default); the other arguments as `reference_solve`'s."""
+    return reference_solve(equation, mu, n, ts, method="fd", **kwargs)
 
-    Arguments, defaults (the solver: Tsit5, or Kvaerno5 where `equation.fd_stiff` says the
-    problem is diffusion-dominated), return value and errors as `fd_solve`'s; also a
-    `NotImplementedError` for an equation without `F`.
-    """
-    if type(equation).F is AbstractEquation.F:
-        raise NotImplementedError(
-            f"{equation.name} states no right-hand side F against the vocabulary of "
-            "pdes._operators, so it has no derived reference; use fd_solve")
-    n, mu, ts, u0, solver = _prepare(equation, mu, n, ts, u0, solver)
-    us, num_steps = _integrate(equation, mu, None, ts, u0, solver, rtol, atol, max_steps,
-                               "spectral")
-    return ReferenceSolution(x=equation.grid(n), ts=ts, us=us, num_steps=num_steps)
+
+def spectral_solve(equation: AbstractEquation, mu: ArrayLike, n: int | tuple[int, ...],
+                   ts: ArrayLike, **kwargs) -> ReferenceSolution:
+    """`reference_solve(..., method="spectral")`: pseudo-spectral on the equation's `F`
+    (tolerances 1e-10, 1e-12 by default); the other arguments as `reference_solve`'s."""
+    return reference_solve(equation, mu, n, ts, method="spectral", **kwargs)
 
 
 def _prepare(equation, mu, n, ts, u0, solver):
-    """The checks and defaults `fd_solve` and `spectral_solve` share."""
+    """The checks and defaults of `reference_solve`."""
     n = check_grid_points(n, equation.ndim)
     traced = isinstance(mu, jax.core.Tracer)  # vmapped over mu: checked by the caller
     if not traced:

@@ -216,7 +216,7 @@ def no_reference(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("the reference ran before the options were checked")
 
-    monkeypatch.setattr(_compare, "_fd", fail)
+    monkeypatch.setattr(_compare, "_reference", fail)
 
 
 @pytest.mark.parametrize("argv, message", [

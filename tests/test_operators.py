@@ -196,7 +196,7 @@ def test_spectral_kdv_against_the_two_soliton_solution():
 
 
 def test_spectral_solve_refuses_an_equation_without_F():
-    with pytest.raises(NotImplementedError, match="fd_solve"):
+    with pytest.raises(NotImplementedError, match="method='fd'"):
         pdes.spectral_solve(pdes.Vlasov(), 0.5 * sum(pdes.Vlasov().mu_range), 16, [0.0, 0.1])
 
 
@@ -219,3 +219,67 @@ def test_an_equation_without_a_right_hand_side_is_refused_when_made():
 
     with pytest.raises(TypeError, match="Silent states no right-hand side: define F"):
         Silent()
+
+
+class HeatF(pdes.AbstractExactEquation):
+    """`u_t = mu u_xx` on `[0, 1)` stated as `F` only: no `rhs`, no `fd_rhs`."""
+
+    name = "heat-f"
+    conserved = ("mass",)
+    dissipated = {}
+    lower: tuple[float, ...] = (0.0,)
+    upper: tuple[float, ...] = (1.0,)
+    mu_range: tuple[float, float] = (1e-3, 1e-2)
+    t1: float = 1.0
+
+    def F(self, field, x, mu):
+        return mu * field.laplacian()
+
+    def initial_condition(self, x, mu):
+        return self.exact(x, 0.0, mu)
+
+    def exact(self, x, t, mu):
+        return 1.0 + jnp.exp(-mu * (2 * jnp.pi) ** 2 * t) * jnp.sin(2 * jnp.pi * x[0])
+
+
+def test_an_equation_with_F_only_gets_the_spectral_reference_by_default():
+    eq, mu, ts = HeatF(), 4e-3, jnp.array([0.0, 0.5, 1.0])
+    assert pdes.reference_method(eq) == "spectral" and eq.fd_order is None
+    s = pdes.reference_solve(eq, mu, 16, ts)
+    exact = jax.vmap(lambda t: jax.vmap(lambda p: eq.exact(p, t, mu))(s.x))(ts)
+    # the same as spectral_solve's, and exact to the time tolerance (measured 2.0e-12)
+    assert np.array_equal(s.us, pdes.spectral_solve(eq, mu, 16, ts).us)
+    assert float(jnp.max(jnp.abs(s.us - exact))) < 1e-9
+
+
+def test_method_fd_without_fd_rhs_is_refused_saying_what_to_use():
+    with pytest.raises(NotImplementedError, match="method='spectral'"):
+        pdes.reference_solve(HeatF(), 4e-3, 16, [0.0, 0.1], method="fd")
+    with pytest.raises(NotImplementedError, match="spectral reference"):
+        HeatF().fd_rhs(jnp.zeros(16), 4e-3, (1 / 16,))
+    with pytest.raises(ValueError, match="'fd' or 'spectral'"):
+        pdes.reference_solve(HeatF(), 4e-3, 16, [0.0, 0.1], method="chebyshev")
+
+
+def test_equations_with_fd_rhs_keep_the_fd_reference_by_default():
+    eq, mu, ts = pdes.Burgers(), 0.01, [0.0, 0.1]
+    assert pdes.reference_method(eq) == "fd"
+    assert np.array_equal(pdes.reference_solve(eq, mu, 32, ts).us,
+                          pdes.fd_solve(eq, mu, 32, ts).us)
+
+
+def test_compare_against_the_spectral_reference_agrees_with_fd_to_its_order():
+    import neural_galerkin as ng
+    from neural_galerkin._recipes import shipped_weights
+
+    model, eq, mu = ng.load_model(shipped_weights("burgers")), pdes.Burgers(), 0.0039
+    diffs = []
+    for n in (256, 512):  # the data-driven mode: cheap, the model is not what is checked
+        kw = dict(mode="d", n_ref=n, n_times=5)
+        fd = ng.compare(eq, model, mu, reference="fd", **kw)
+        sp = ng.compare(eq, model, mu, reference="spectral", **kw)
+        assert sp.reference == "spectral" and sp.u_ref.shape == fd.u_ref.shape == (5, n)
+        diffs.append(float(np.max(np.abs(fd.u_ref - sp.u_ref))))
+    # FD's second order: measured 1.3e-2, 3.0e-3 (ratio 4.4; 7.6e-4 at n = 1024)
+    assert 3.0 < diffs[0] / diffs[1] < 6.0 and diffs[1] < 1e-2, diffs
+    assert ng.compare(pdes.Burgers(), model, mu, mode="d", n_ref=256, n_times=3).reference == "fd"
