@@ -9,9 +9,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.core import Tracer
 from jaxtyping import Array, ArrayLike, Float
 
+from ._checks import is_traced
 from ._invariants import relative_drift
 from ._network import CoLoRAMLP, set_phi
 
@@ -133,7 +133,7 @@ class Solution(eqx.Module):
             hint = " (n,) or" if d == 1 else ""
             raise ValueError(f"points must have shape{hint} (..., {d}) for this {d}-dimensional "
                              f"model, got {x.shape}")
-        if isinstance(self.phis, Tracer):  # inside a trace: evaluated as it is
+        if is_traced(self.phis):  # inside a trace: evaluated as it is
             return _evaluate(self.net, self.phis, x)
         bad = ~np.all(np.isfinite(np.asarray(self.phis)), axis=-1)
         if bad.any():
