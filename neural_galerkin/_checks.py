@@ -41,6 +41,58 @@ def as_net(model: CoLoRAModel | CoLoRAMLP) -> CoLoRAMLP:
     raise TypeError(f"expected a CoLoRAModel or CoLoRAMLP, got {type(model).__name__}")
 
 
+def field_names(equation: pdes.AbstractEquation) -> tuple[str, ...]:
+    """The names of the equation's fields (`("u",)` for a scalar equation)."""
+    return tuple(getattr(equation, "fields", ("u",)))
+
+
+def boundary_kinds(equation: pdes.AbstractEquation) -> tuple[str, ...]:
+    """Per direction `"periodic"`, `"dirichlet"` or `"neumann"` (what a `ModelConfig` stores),
+    from the equation's `boundaries`."""
+    bcs = getattr(equation, "boundaries", None)
+    if bcs is None:
+        return ("periodic",) * equation.ndim
+    return tuple(type(b).__name__.lower() for b in bcs)
+
+
+def ansatz_refusal(equation: pdes.AbstractEquation) -> str | None:
+    """Why the network's ansatz cannot hold the equation's boundary data (it holds zero
+    Dirichlet data by a factor and zero Neumann data by its even embedding), or `None`."""
+    for i, b in enumerate(getattr(equation, "boundaries", None) or ()):
+        kind = type(b).__name__
+        if kind == "Periodic":
+            continue
+        for end in ("lower", "upper"):
+            value = getattr(b, end, 0.0)
+            if callable(value) or float(value) != 0.0:
+                return (f"{equation.name}: direction {i} has {kind} data {value!r} at its "
+                        f"{end} end; the equation-driven solve holds zero boundary data by "
+                        "the ansatz only: write the equation for u minus a lift that carries "
+                        "the data (u - g), or use the reference solver")
+    return None
+
+
+def check_fits(equation: pdes.AbstractEquation, net: CoLoRAMLP) -> None:
+    """Refuse a network whose outputs or boundary treatment do not match the equation's
+    fields and boundary conditions, saying what to build instead."""
+    fields = field_names(equation)
+    if net.n_fields != len(fields):
+        raise ValueError(
+            f"{equation.name} has {len(fields)} field(s) {fields}, the network "
+            f"{net.n_fields} output(s); pretrain a model with one output per field "
+            f"(ModelConfig(fields={fields}))")
+    kinds = boundary_kinds(equation)
+    have = tuple("dirichlet" if dr else "neumann" if bd else "periodic"
+                 for bd, dr in zip(net.embedding.bounded, net.dirichlet))
+    if have != kinds:
+        raise ValueError(
+            f"{equation.name} has the boundaries {kinds}, the network's ansatz {have}; "
+            f"pretrain a model for this box (ModelConfig(boundaries={kinds}))")
+    why = ansatz_refusal(equation)
+    if why is not None:
+        raise ValueError(why)
+
+
 def check_mu(equation: pdes.AbstractEquation, model, mu):
     """`mu` checked against the model's training range (a pretrained model) or the
     equation's range: a float, or a `ValueError` naming the range; traced, a scalar array
@@ -147,8 +199,12 @@ def diagnostic_points(equation: pdes.AbstractEquation, n: int) -> Float[Array, "
         return equation.random_points(n, jax.random.PRNGKey(1))
     grid = uniform_grid(equation, n)
     per = round(grid.shape[0] ** (1 / equation.ndim))
-    cell = jnp.asarray(equation.lengths, grid.dtype) / per
-    return grid + 0.5 * cell[None]
+    # periodic directions: the grid shifted by half a cell, between the sample points;
+    # bounded ones (whose grid holds both ends): the midpoints of `per` cells, inside the box
+    axes = [a + (np.arange(per) + 0.5) * length / per
+            for a, length in zip(equation.lower, equation.lengths)]
+    mid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, equation.ndim)
+    return jnp.asarray(mid, grid.dtype)
 
 
 def check_times(t0, t1, dt0):

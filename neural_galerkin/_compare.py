@@ -14,7 +14,7 @@ import numpy as np
 
 import pdes
 
-from ._checks import as_sampler, check_sample_count, check_stepping
+from ._checks import as_sampler, check_sample_count, check_stepping, field_names
 from ._fit import fit_initial_condition
 from ._invariants import AbstractInvariant, Conservation, as_conservation, relative_drift as drift
 from ._model import CoLoRAModel
@@ -41,11 +41,33 @@ def relative_error_over_time(u, u_ref) -> np.ndarray:
     return np.sqrt(np.sum((u - u_ref) ** 2, axes) / np.sum(u_ref**2, axes))
 
 
-def mass(us, cell_volume: float) -> np.ndarray:
+def mass(us, cell_volume, n_fields: int = 1) -> np.ndarray:
     """`int u dx` at each time by the rectangle rule on a uniform periodic grid (spectrally
-    accurate for smooth periodic `u`)."""
+    accurate for smooth periodic `u`); `cell_volume` a number, or quadrature weights of the
+    grid's shape (the trapezoid rule along bounded directions). For a system of fields
+    (`us` of shape `(times, n_fields, *grid)`), one column per field."""
     us = np.asarray(us)
-    return np.sum(us.reshape(us.shape[0], -1), axis=1) * cell_volume
+    grid_shape = us.shape[2:] if n_fields > 1 else us.shape[1:]
+    w = np.broadcast_to(np.asarray(cell_volume, dtype=float), grid_shape).ravel()
+    if n_fields > 1:
+        return us.reshape(us.shape[0], n_fields, -1) @ w
+    return us.reshape(us.shape[0], -1) @ w
+
+
+def quadrature(equation: pdes.AbstractEquation, n) -> Any:
+    """The equation's quadrature weights on `grid(n)` (trapezoid along bounded directions),
+    or its cell volume on an all-periodic box."""
+    if hasattr(equation, "quadrature_weights") and not all(getattr(equation, "periodic", ())):
+        return np.asarray(equation.quadrature_weights(n))
+    return equation.cell_volume(n)
+
+
+def mass_drift(masses) -> float:
+    """The largest relative drift of the mass, over the fields of a system."""
+    masses = np.asarray(masses)
+    if masses.ndim == 1:
+        return drift(masses)
+    return max(drift(masses[:, k]) for k in range(masses.shape[1]))
 
 
 def _timed(fn, *args, **kwargs):
@@ -171,14 +193,16 @@ def compare(
             raise ValueError(f"{equation.name} has no exact solution; use reference='fd' or "
                              "'spectral'")
         if d <= 3:
-            x, cell = equation.grid(n_ref), equation.cell_volume(n_ref)
+            x, cell = equation.grid(n_ref), quadrature(equation, n_ref)
         else:
             x = equation.random_points(n_ref, jax.random.PRNGKey(1))
             cell = float(np.prod(equation.lengths)) / n_ref
         exact = jax.jit(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (None, 0, None)))
         flat = x.reshape(-1, d)
         us_ref, compile_ref, time_ref = _timed(lambda: exact(flat, ts, mu))
-        us_ref = us_ref.reshape(len(ts), *x.shape[:-1])
+        us_ref = us_ref.reshape(len(ts), *x.shape[:-1], *us_ref.shape[2:])
+        if us_ref.ndim > len(ts.shape) + x.ndim - 1:  # a system: (times, fields, *points)
+            us_ref = np.moveaxis(np.asarray(us_ref), -1, 1)
         num_steps_ref = 0
     else:
         u0_ref = equation.initial_values(n_ref, mu)
@@ -190,7 +214,7 @@ def compare(
                 f"the {reference} reference on {n_ref} points per direction did not finish "
                 f"({e}); use a coarser reference (n_ref, --n-ref)") from None
         x, us_ref, num_steps_ref = ref.x, ref.us, int(ref.num_steps)
-        cell = equation.cell_volume(n_ref)
+        cell = quadrature(equation, n_ref)
     eq_only: dict[str, Any] = {}
     if mode == "eq":
         start = time.perf_counter()
@@ -220,12 +244,17 @@ def compare(
         num_steps = 0
     u, us_ref = np.asarray(u), np.asarray(us_ref)
     errs = relative_error_over_time(u, us_ref)
-    masses = mass(u, cell)
+    fields = field_names(equation)
+    nf = len(fields)
+    field_errors = {} if nf == 1 else {
+        name: relative_error(u[:, k], us_ref[:, k]) for k, name in enumerate(fields)}
+    masses = mass(u, cell, nf)
     return ComparisonReport(
         pde=equation.name, mu=mu, mode=mode, t1=float(t1), reference=reference, n_ref=n_ref,
         rel_error=relative_error(u, us_ref), rel_error_final=float(errs[-1]),
-        ts=np.asarray(ts), errors_over_time=errs, mass_drift=drift(masses),
-        mass_drift_reference=drift(mass(us_ref, cell)), mass_over_time=masses,
+        ts=np.asarray(ts), errors_over_time=errs, mass_drift=mass_drift(masses),
+        mass_drift_reference=mass_drift(mass(us_ref, cell, nf)), mass_over_time=masses,
+        field_errors=field_errors,
         time_online_s=time_online, time_compile_s=time_compile, time_reference_s=time_ref,
         time_reference_compile_s=compile_ref, num_steps=num_steps,
         num_steps_reference=num_steps_ref, x=np.asarray(x), u=u, u_ref=us_ref,

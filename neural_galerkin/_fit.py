@@ -8,7 +8,15 @@ from jaxtyping import Array, ArrayLike, Float
 
 import pdes
 
-from ._checks import as_net, as_sampler, check_finite, check_mu, check_sample_count, is_traced
+from ._checks import (
+    as_net,
+    as_sampler,
+    check_finite,
+    check_fits,
+    check_mu,
+    check_sample_count,
+    is_traced,
+)
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP, get_phi, num_phi, set_phi
 from ._sampling import AbstractSampler
@@ -33,8 +41,9 @@ def fit_initial_condition(
     linearisation holds.
 
     **Arguments:**
-    - `u0`: a function of one point `x` (shape `(d,)`) returning one value, or its values at
-      the sample points; default: the equation's initial condition at `mu`.
+    - `u0`: a function of one point `x` (shape `(d,)`) returning one value (for a system of
+      fields, one per field: shape `(n_fields,)`), or its values at the sample points (shape
+      `(n,)`, or `(n, n_fields)`); default: the equation's initial condition at `mu`.
     - `mu`: the parameter (for the default initial condition and the starting guess); it
       must lie in a pretrained model's range.
     - `samples`: the fitting points, as in `solve` (a sampler fits on its uniform grid of the
@@ -49,6 +58,8 @@ def fit_initial_condition(
     samples, or a failed fit (`RESULTS.fit_failed`; traced: through `eqx.error_if`).
     """
     net = as_net(model)
+    check_fits(equation, net)
+    shape = () if net.n_fields == 1 else (net.n_fields,)
     if mu is not None:
         mu = check_mu(equation, model, mu)
     sampler = as_sampler(equation, samples)
@@ -59,14 +70,15 @@ def fit_initial_condition(
             raise ValueError("give u0, or mu for the equation's default initial condition")
         u0 = lambda x: equation.initial_condition(x, mu)  # noqa: E731
     if callable(u0):
-        _check_point_function(u0, pts)
+        _check_point_function(u0, pts, shape)
         target = jax.vmap(u0)(pts)
     else:
         target = jnp.asarray(u0, dtype=pts.dtype)
-        if target.shape != (pts.shape[0],):
+        if target.shape != (pts.shape[0], *shape):
+            per = "one value" if not shape else f"{shape[0]} values (one per field)"
             raise ValueError(
-                f"u0 values have shape {target.shape}, expected ({pts.shape[0]},): one value "
-                "per sample point"
+                f"u0 values have shape {target.shape}, expected {(pts.shape[0], *shape)}: "
+                f"{per} per sample point"
             )
     target = check_finite(target, "the initial condition", "give finite values")
     if phi_guess is None:
@@ -84,16 +96,17 @@ def fit_initial_condition(
     return phi0, float(err)
 
 
-def _check_point_function(u0, pts) -> None:
+def _check_point_function(u0, pts, shape=()) -> None:
     d = pts.shape[1]
     try:
         out = jax.eval_shape(u0, pts[0])
     except Exception as e:  # whatever the user's function raised, said with what it was given
         raise ValueError(f"u0 failed on one point x of shape ({d},): {type(e).__name__}: "
                          f"{e}") from None
-    if getattr(out, "shape", None) != ():
+    if getattr(out, "shape", None) != shape:
+        what = "one value" if not shape else f"an array of shape {shape} (one value per field)"
         raise ValueError(
-            f"u0 must return one value for one point x of shape ({d},); it returned "
+            f"u0 must return {what} for one point x of shape ({d},); it returned "
             f"{getattr(out, 'shape', type(out).__name__)}. Write it for a single point "
             "(it is vmapped over the samples), or pass its values at the samples")
 

@@ -96,6 +96,12 @@ class GalerkinField(eqx.Module):
     Usable directly as the vector field of a `diffrax.ODETerm`, with `args = mu`. With
     `active` (indices of online weights), only those move: `J` has their columns only and the
     other entries of `phi_dot` are zero (randomised sparse updates, `SparseUpdates`).
+
+    **Systems.** For a network with several outputs (one per field), the rows of `J` and `F`
+    are the fields at each sample point (sample-major), the residual of field `k` scaled by
+    `field_weights[k]`: the least squares minimises `sum_k w_k^2 ||u_k_t - F_k||^2`, the
+    Dirac-Frenkel condition in that weighted norm. `solve` chooses the weights
+    (`field_weights` there) so that every field counts alike whatever its magnitude.
     """
 
     equation: pdes.AbstractEquation
@@ -104,6 +110,18 @@ class GalerkinField(eqx.Module):
     lstsq: LeastSquares
     conservation: InvariantConstraints | None = None  # with `constrain=True`
     active: Int[Array, " s"] | None = None
+    field_weights: Float[Array, " fields"] | None = None
+
+    def _rows(self, a: Array) -> Array:
+        """`a` of shape `(n, *fields, ...)` as rows `(n * n_fields, ...)`, field-weighted."""
+        if self.net.n_fields == 1:
+            return a
+        n, f = a.shape[:2]
+        a = a.reshape(n * f, *a.shape[2:])
+        if self.field_weights is None:
+            return a
+        w = jnp.tile(self.field_weights, n)
+        return a * w.reshape(-1, *([1] * (a.ndim - 1)))
 
     def jacobian(self, phi: Float[Array, " p"]) -> Float[Array, "n p"]:
         """`J = du/dphi` at the sample points (n x p, or n x s for the `active` columns).
@@ -118,19 +136,21 @@ class GalerkinField(eqx.Module):
             return set_phi(self.net, phi)(x)
 
         if self.active is None:
-            return jax.vmap(jax.grad(u_of), in_axes=(None, 0))(phi, self.samples)
+            grad = jax.grad if self.net.n_fields == 1 else jax.jacrev
+            return self._rows(jax.vmap(grad(u_of), in_axes=(None, 0))(phi, self.samples))
         tangents = jnp.eye(phi.shape[0], dtype=phi.dtype)[self.active]
 
-        def row(x):
-            return jax.vmap(lambda e: jax.jvp(lambda q: u_of(q, x), (phi,), (e,))[1])(tangents)
+        def row(x):  # (s,) or, for several fields, (fields, s)
+            cols = jax.vmap(lambda e: jax.jvp(lambda q: u_of(q, x), (phi,), (e,))[1])(tangents)
+            return cols.T
 
-        return jax.vmap(row)(self.samples)
+        return self._rows(jax.vmap(row)(self.samples))
 
     def system(self, phi: Float[Array, " p"], mu: ArrayLike):
         """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points."""
         net = set_phi(self.net, phi)
         F = jax.vmap(lambda x: self.equation.rhs(net, x, mu))(self.samples)
-        return self.jacobian(phi), F
+        return self.jacobian(phi), self._rows(F)
 
     def phi_dot(self, phi, J, F) -> Float[Array, " p"]:
         if self.conservation is not None and self.conservation.constrain:

@@ -19,6 +19,7 @@ from ._network import CoLoRAMLP, HyperNetwork, PeriodicEmbedding, num_phi, set_p
 WEIGHTS_FILE = "weights.eqx"
 CONFIG_FILE = "config.json"
 FORMAT_VERSION = 1
+BOUNDARY_KINDS = ("periodic", "dirichlet", "neumann")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,10 +40,25 @@ class ModelConfig:
     hyper_width: int = 32
     hyper_depth: int = 3
     log_mu: bool = False
+    # one name per output of the network (a system of fields has several)
+    fields: tuple[str, ...] = ("u",)
+    # per direction "periodic", "dirichlet" (zero data, held by the ansatz) or "neumann" (zero
+    # data, held by the even embedding); empty: every direction periodic
+    boundaries: tuple[str, ...] = ()
 
     def __post_init__(self):
         problems = []
         d = len(self.lower)
+        if not self.fields or len(set(self.fields)) != len(self.fields) or not all(
+                isinstance(f, str) and f for f in self.fields):
+            problems.append(f"fields {self.fields} must be distinct non-empty names, at least "
+                            "one")
+        if self.boundaries and (len(self.boundaries) != d or not set(self.boundaries) <= set(
+                BOUNDARY_KINDS)):
+            problems.append(f"boundaries {self.boundaries} must be empty (all periodic) or "
+                            f"one of {BOUNDARY_KINDS} per direction ({d})")
+        if self.online_shift and set(self.boundaries) - {"periodic"}:
+            problems.append("online_shift needs every direction periodic")
         if d < 1 or len(self.lengths) != d:
             problems.append(f"lower {self.lower} and lengths {self.lengths} must have one entry "
                             "per space direction each")
@@ -80,7 +96,22 @@ class ModelConfig:
             raise ValueError(f"unknown keys {sorted(unknown)}")
         for key in ("lower", "lengths", "t_range", "mu_range"):
             data[key] = tuple(float(v) for v in data[key])
+        for key in ("fields", "boundaries"):  # absent from files of earlier versions
+            if key in data:
+                data[key] = tuple(str(v) for v in data[key])
         return cls(**data)
+
+    @property
+    def n_fields(self) -> int:
+        return len(self.fields)
+
+    @property
+    def bounded(self) -> tuple[bool, ...]:
+        return tuple(b != "periodic" for b in self.boundaries) or (False,) * len(self.lower)
+
+    @property
+    def dirichlet(self) -> tuple[bool, ...]:
+        return tuple(b == "dirichlet" for b in self.boundaries) or (False,) * len(self.lower)
 
 
 class CoLoRAModel(eqx.Module):
@@ -110,16 +141,17 @@ class CoLoRAModel(eqx.Module):
     def phi(self, t: ArrayLike, mu: ArrayLike) -> Float[Array, " p"]:
         return self.hyper(t, mu)
 
-    def u(self, x: Float[Array, " d"], phi: Float[Array, " p"]) -> Float[Array, ""]:
+    def u(self, x: Float[Array, " d"], phi: Float[Array, " p"]) -> Float[Array, "*fields"]:
         return set_phi(self.net, phi)(x)
 
 
 def make_model(config: ModelConfig, *, key: PRNGKeyArray) -> CoLoRAModel:
     """A freshly initialised `CoLoRAModel` with the structure given by `config`."""
     knet, khyper = jr.split(key)
-    emb = PeriodicEmbedding(config.lower, config.lengths, config.n_freq, config.online_shift)
+    emb = PeriodicEmbedding(config.lower, config.lengths, config.n_freq, config.online_shift,
+                            bounded=config.bounded)
     net = CoLoRAMLP(emb, config.width, config.depth, config.rank, per_rank=config.per_rank,
-                    key=knet)
+                    n_fields=config.n_fields, dirichlet=config.dirichlet, key=knet)
     hyper = HyperNetwork(num_phi(net), config.t_range, config.mu_range,
                          width=config.hyper_width, depth=config.hyper_depth,
                          log_mu=config.log_mu, key=khyper)

@@ -49,20 +49,37 @@ class CoLoRALinear(eqx.Module):
 
 
 class PeriodicEmbedding(eqx.Module):
-    """Maps a point `x` to `[sin(2 pi k (x_i - s_i) / L_i), cos(...)]`, `k = 1..n_freq`, for
-    each direction `i`; the output is exactly periodic. The shift `s` is an online weight when
-    `online_shift=True`: it lets the ansatz translate its profile (exactly, for advection)."""
+    """The input embedding of a box `lower + [0, lengths]`, per direction `i`:
+
+    - **periodic** directions: `[sin(2 pi k (x_i - s_i) / L_i), cos(...)]`, `k = 1..n_freq`;
+      the output is exactly periodic. The shift `s` is an online weight when
+      `online_shift=True`: it lets the ansatz translate its profile (exactly, for advection);
+    - **bounded** directions (`bounded[i]`): `cos(pi m z_i)`, `m = 1..2 n_freq`, with
+      `z_i = (x_i - lower_i) / L_i` in `[0, 1]`: the same number of features, all even about
+      both ends, so any network of them has zero normal derivative there (homogeneous Neumann
+      data held exactly by the ansatz; the Dirichlet factor of `CoLoRAMLP` builds on it).
+      `cos(pi z)` alone is one-to-one on `[0, 1]`, so nothing is lost in the interior.
+    """
 
     lower: tuple[float, ...] = eqx.field(static=True)
     lengths: tuple[float, ...] = eqx.field(static=True)
     n_freq: int = eqx.field(static=True)
     shift: Float[Array, " d"] | None
+    bounded: tuple[bool, ...] = eqx.field(static=True)
 
     def __init__(self, lower: Sequence[float], lengths: Sequence[float], n_freq: int = 1,
-                 online_shift: bool = False):
+                 online_shift: bool = False, bounded: Sequence[bool] | None = None):
         self.lower = tuple(float(a) for a in lower)
         self.lengths = tuple(float(a) for a in lengths)
         self.n_freq = int(n_freq)
+        self.bounded = (False,) * len(self.lower) if bounded is None else tuple(
+            bool(b) for b in bounded)
+        if len(self.bounded) != len(self.lower):
+            raise ValueError(f"bounded has {len(self.bounded)} entries for a box of "
+                             f"{len(self.lower)} directions: give one per direction")
+        if online_shift and any(self.bounded):
+            raise ValueError("online_shift translates the profile, which would move it across "
+                             "the boundary of a bounded direction; use it on periodic boxes")
         self.shift = jnp.zeros((len(self.lower),)) if online_shift else None
 
     @property
@@ -75,24 +92,52 @@ class PeriodicEmbedding(eqx.Module):
             lower = lower + self.shift
         z = 2 * jnp.pi * (x - lower) / jnp.asarray(self.lengths, x.dtype)
         kz = jnp.arange(1, self.n_freq + 1, dtype=x.dtype)[:, None] * z[None, :]
-        return jnp.concatenate([jnp.sin(kz).ravel(), jnp.cos(kz).ravel()])
+        first, second = jnp.sin(kz), jnp.cos(kz)
+        if any(self.bounded):  # cos(pi m z), m odd in `first` and even in `second`
+            mask = jnp.asarray(self.bounded)[None, :]
+            first = jnp.where(mask, jnp.cos(kz - z[None, :] / 2), first)
+        return jnp.concatenate([first.ravel(), second.ravel()])
 
 
 class CoLoRAMLP(eqx.Module):
-    """`u(x) = L_depth(s(... s(L_1(embed(x)))))` with CoLoRA layers `L_i` and activation `s`.
-    Every layer carries an online `alpha`; `depth` counts all of them, output layer included."""
+    """`u(x) = D(x) L_depth(s(... s(L_1(embed(x)))))` with CoLoRA layers `L_i` and activation
+    `s`. Every layer carries an online `alpha`; `depth` counts all of them, output layer
+    included.
+
+    - `n_fields`: the number of outputs, one per field of a system, sharing every hidden
+      layer. One field: `u(x)` is a scalar (shape `()`), several: shape `(n_fields,)`.
+    - `dirichlet[i]`: the direction `i` is bounded with zero Dirichlet data, held exactly by
+      the factor `D(x) = prod_i sin(pi z_i)` (`z_i = (x_i - lower_i) / L_i`, a smooth
+      distance function, zero at both ends and positive inside). With the even embedding of
+      bounded directions the network is then odd about each end, as the solution of a
+      problem with zero Dirichlet data and a right-hand side that vanishes there is.
+    """
 
     embedding: PeriodicEmbedding
     layers: tuple[CoLoRALinear, ...]
     activation: Callable = eqx.field(static=True)
+    n_fields: int = eqx.field(static=True)
+    dirichlet: tuple[bool, ...] = eqx.field(static=True)
 
     def __init__(
         self, embedding: PeriodicEmbedding, width: int, depth: int, rank: int, *,
-        per_rank: bool = True, activation: Callable = jax.nn.swish, key: PRNGKeyArray,
+        per_rank: bool = True, activation: Callable = jax.nn.swish, n_fields: int = 1,
+        dirichlet: Sequence[bool] | None = None, key: PRNGKeyArray,
     ):
         if depth < 2:
             raise ValueError(f"depth must be at least 2, got {depth}")
-        sizes = [embedding.out_size] + [width] * (depth - 1) + [1]
+        if n_fields < 1:
+            raise ValueError(f"n_fields must be at least 1, got {n_fields}")
+        d = len(embedding.lower)
+        dirichlet = (False,) * d if dirichlet is None else tuple(bool(b) for b in dirichlet)
+        if len(dirichlet) != d or any(a and not b for a, b in zip(dirichlet,
+                                                                    embedding.bounded)):
+            raise ValueError(f"dirichlet {dirichlet} must have one entry per direction ({d}), "
+                             "True only on bounded directions of the embedding "
+                             f"({embedding.bounded})")
+        self.n_fields = int(n_fields)
+        self.dirichlet = dirichlet
+        sizes = [embedding.out_size] + [width] * (depth - 1) + [self.n_fields]
         keys = jr.split(key, depth)
         self.embedding = embedding
         self.layers = tuple(
@@ -101,11 +146,18 @@ class CoLoRAMLP(eqx.Module):
         )
         self.activation = activation
 
-    def __call__(self, x: Float[Array, " d"]) -> Float[Array, ""]:
+    def __call__(self, x: Float[Array, " d"]) -> Float[Array, "*fields"]:
         h = self.embedding(x)
         for layer in self.layers[:-1]:
             h = self.activation(layer(h))
-        return self.layers[-1](h)[0]
+        out = self.layers[-1](h)
+        out = out[0] if self.n_fields == 1 else out
+        if any(self.dirichlet):
+            emb = self.embedding
+            z = (x - jnp.asarray(emb.lower, x.dtype)) / jnp.asarray(emb.lengths, x.dtype)
+            factor = jnp.where(jnp.asarray(self.dirichlet), jnp.sin(jnp.pi * z), 1.0)
+            out = out * jnp.prod(factor)
+        return out
 
 
 class HyperNetwork(eqx.Module):

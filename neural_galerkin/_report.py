@@ -53,11 +53,13 @@ class ComparisonReport:
     """Relative L2 error in space at each of `ts`."""
     mass_drift: float
     """Largest relative drift of `int u dx` of the reduced solution, on the reference points
-    (a Monte Carlo estimate on random reference points)."""
+    (a Monte Carlo estimate on random reference points); for a system, the largest over its
+    fields."""
     mass_drift_reference: float
     """The same for the reference: its own level shows the quadrature's error."""
-    mass_over_time: Float[np.ndarray, " times"]
-    """`int u dx` of the reduced solution at each of `ts`, on the reference points."""
+    mass_over_time: Float[np.ndarray, " times *fields"]
+    """`int u dx` of the reduced solution at each of `ts`, on the reference points (a column
+    per field for a system)."""
     time_online_s: float
     """Online time of the reduced model (the solve, or the prediction), without compilation."""
     time_compile_s: float
@@ -90,6 +92,9 @@ class ComparisonReport:
         default_factory=dict)
     """The conserved invariants' values at `ts`, by name, on the conservation quadrature
     (`compare(..., conserve=...)`; empty otherwise)."""
+    field_errors: dict[str, float] = dataclasses.field(default_factory=dict)
+    """For a system of fields, the relative L2 error over space and time of each field, by
+    name (`rel_error` is over all of them together); empty for one field."""
     drifts: dict[str, float] = dataclasses.field(default_factory=dict)
     """Largest relative drift of each conserved invariant on the conservation quadrature, by
     name (`solution.drift()`); `mass_drift` is the mass's on the reference points."""
@@ -99,10 +104,12 @@ class ComparisonReport:
         `reference`, `mass_drift_reference`, `num_steps_reference`,
         `time_reference_compile_s`, and for an equation-driven report `fit_error`,
         `max_residual`, `time_fit_s`; then `<name>_drift` for each conserved invariant but
-        the mass, and the lists `ts` and `errors_over_time`."""
+        the mass, `rel_error_<field>` for each field of a system, and the lists `ts` and
+        `errors_over_time`."""
         out = {k: getattr(self, k) for k in JSON_KEYS + _MORE_KEYS
                if getattr(self, k) is not None}
         out.update({f"{name}_drift": v for name, v in self.drifts.items() if name != "mass"})
+        out.update({f"rel_error_{name}": v for name, v in self.field_errors.items()})
         out.update(ts=[float(t) for t in self.ts],
                    errors_over_time=[float(e) for e in self.errors_over_time])
         return out

@@ -120,7 +120,8 @@ class Solution(eqx.Module):
         return {name: relative_drift(vals) for name, vals in self.invariants.items()}
 
     def evaluate(self, x: ArrayLike) -> Float[Array, "..."]:
-        """`u` at the points `x` (shape `(..., d)`; in 1D also `(n,)`) at every saved time.
+        """`u` at the points `x` (shape `(..., d)`; in 1D also `(n,)`) at every saved time:
+        shape `(len(ts), ...)`, for a system of fields `(len(ts), n_fields, ...)`.
 
         **Raises:** `ValueError` for points of the wrong shape. Warns
         (`IncompleteSolutionWarning`) where saved times have no solution (a failed solve
@@ -176,4 +177,7 @@ def _evaluate(net, phis, x):
     flat = x.reshape(-1, x.shape[-1])
     out = jax.vmap(lambda phi: jax.vmap(set_phi(net, phi))(flat))(
         phis.reshape(-1, phis.shape[-1]))
+    if net.n_fields > 1:  # (times, points, fields) -> the field axis after the times'
+        return jnp.moveaxis(out, -1, 1).reshape(phis.shape[:-1] + (net.n_fields,)
+                                                + x.shape[:-1])
     return out.reshape(phis.shape[:-1] + x.shape[:-1])

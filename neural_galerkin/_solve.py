@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import diffrax as dfx
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike
 
 import pdes
@@ -16,12 +17,14 @@ from ._checks import (
     as_net,
     as_sampler,
     check_finite,
+    check_fits,
     check_mu,
     check_residual_bounds,
     check_sample_count,
     check_stepping,
     check_times,
     diagnostic_points,
+    field_names,
     is_traced,
 )
 from ._galerkin import GalerkinField, LeastSquares, SparseUpdates
@@ -63,6 +66,7 @@ def solve(
     sparse_updates: SparseUpdates | None = None,
     residual_tol: float | None = 0.1,
     max_residual: float | None = None,
+    field_weights: Sequence[float] | None = None,
 ) -> Solution:
     """Equation-driven (Neural Galerkin) solve: integrate `phi_dot = argmin ||J phi_dot - F||`
     from `phi(t0) = phi0` to `t1` with diffrax. Shaped like `diffrax.diffeqsolve`, and like
@@ -95,6 +99,10 @@ def solve(
       saved times on points the least squares did not fit, rises above it; `None`: no check.
     - `max_residual`: a hard bound on the same residual: above it the solve fails
       (`RESULTS.residual_above_bound`).
+    - `field_weights`: for a system of fields, one positive weight per field on its
+      residual in the least squares (`GalerkinField`); default: all 1, the plain L2
+      Dirac-Frenkel condition over every field. Raise a field's weight where its magnitude
+      is much smaller than the others' and it should still be followed as closely.
 
     **Returns:** a `Solution`; its `result` says what happened (`RESULTS`).
 
@@ -109,7 +117,7 @@ def solve(
     net = as_net(model)
     setup = Setup.make(equation, net, solver, saveat, stepsize_controller, samples, lstsq,
                        max_steps, progress_meter, conserve, sparse_updates, residual_tol,
-                       max_residual)
+                       max_residual, field_weights)
     phi0, mu, t0, t1, dt0 = check_inputs(equation, model, net, setup, phi0, mu, t0, t1, dt0)
     return check_solution(_integrate(setup, net, phi0, mu, t0, t1, dt0), throw=throw)
 
@@ -127,16 +135,20 @@ class Setup(eqx.Module):
     conservation: Conservation | None
     sparse: SparseUpdates | None
     progress_meter: dfx.AbstractProgressMeter
+    field_weights: Array | None
     max_steps: int | None = eqx.field(static=True)
     residual_tol: float | None = eqx.field(static=True)
     max_residual: float | None = eqx.field(static=True)
 
     @classmethod
     def make(cls, equation, net, solver, saveat, controller, samples, lstsq, max_steps,
-             progress_meter, conserve, sparse, residual_tol, max_residual) -> "Setup":
+             progress_meter, conserve, sparse, residual_tol, max_residual,
+             field_weights=None) -> "Setup":
         if not isinstance(equation, pdes.AbstractEquation):
             raise TypeError(f"equation must be a pdes.AbstractEquation, got "
                             f"{type(equation).__name__}")
+        check_fits(equation, net)
+        weights = as_field_weights(field_weights, field_names(equation))
         check_stepping(controller, max_steps)
         sampler = as_sampler(equation, samples)
         check_sample_count(equation, sampler, num_phi(net))
@@ -147,8 +159,19 @@ class Setup(eqx.Module):
         if not isinstance(subs, dfx.SubSaveAt) or subs.fn is not _DEFAULT_SAVE_FN:
             raise ValueError("saveat must be a single diffrax.SaveAt without fn")
         return cls(equation, solver, saveat, controller, sampler, lstsq,
-                   as_conservation(conserve), sparse, progress_meter, max_steps,
+                   as_conservation(conserve), sparse, progress_meter, weights, max_steps,
                    residual_tol, max_residual)
+
+
+def as_field_weights(weights, fields: tuple[str, ...]) -> Array | None:
+    """`field_weights` of `solve` checked: `None`, or one positive finite weight per field."""
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (len(fields),) or not np.all(np.isfinite(w)) or not np.all(w > 0):
+        raise ValueError(f"field_weights must be {len(fields)} positive finite numbers, one per "
+                         f"field {fields}, got {weights!r}")
+    return jnp.asarray(w, dtype=jnp.zeros(()).dtype)
 
 
 def check_inputs(equation, model, net, setup: Setup, phi0, mu, t0, t1, dt0):
@@ -255,7 +278,7 @@ def assemble(setup: Setup, net, phi0, mu):
     projection = constraints if constraints is not None and constraints.project else None
     sampler = setup.sampler
     field = GalerkinField(equation, net, sampler(equation, net, phi0, jnp.array(0)),
-                          setup.lstsq, constraint)
+                          setup.lstsq, constraint, field_weights=setup.field_weights)
     # the residual diagnostic solves on fixed points, comparable across samplers, and is
     # measured on points it did not fit
     fit = eqx.tree_at(lambda f: f.samples, field, sampler.fixed_points(equation))

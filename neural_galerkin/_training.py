@@ -28,6 +28,7 @@ from ._checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from ._checks import boundary_kinds, field_names
 from ._data import (  # noqa: F401 (re-exported: these lived here)
     PointTrajectories,
     Trajectories,
@@ -143,9 +144,19 @@ def pretrain(
     else:
         if key is None:
             raise ValueError("pretrain needs key= (a jax.random key), or resume= a checkpoint")
+        fields = tuple(getattr(data, "fields", ("u",)))
+        if pde is not None:  # the equation says its fields and boundaries
+            if len(field_names(pde)) != len(fields):
+                raise ValueError(f"the data have {len(fields)} field(s) {fields}, {pde.name} "
+                                 f"{field_names(pde)}")
+            fields = field_names(pde)
+            config_kwargs.setdefault("boundaries", boundary_kinds(pde))
+        config_kwargs.setdefault("fields", fields)
         config = ModelConfig(equation=equation, lower=data.lower, lengths=data.lengths,
                              t_range=(float(data.t[0]), float(data.t[-1])),
                              mu_range=(mu_lo, mu_hi), log_mu=log_mu, **config_kwargs)
+        if config.n_fields != len(fields):
+            raise ValueError(f"fields={config.fields}: the data have {len(fields)} field(s)")
         kmodel, kdata = jr.split(key)
         if init is None:
             model = make_model(config, key=kmodel)
@@ -153,7 +164,12 @@ def pretrain(
             model = check_init(init, config, config_kwargs)
     config = model.config
     dtype = jnp.zeros(()).dtype
-    u = jnp.asarray(data.u.reshape(data.u.shape[0] * data.u.shape[1], -1), dtype)
+    n_fields = config.n_fields
+    if n_fields == 1:
+        u = jnp.asarray(data.u.reshape(data.u.shape[0] * data.u.shape[1], -1), dtype)
+    else:  # (snapshots, points, fields), as the network's outputs at the points
+        u = jnp.asarray(np.moveaxis(data.u.reshape(data.u.shape[0] * data.u.shape[1],
+                                                   n_fields, -1), 1, -1), dtype)
     pts = jnp.asarray(data.points.reshape(-1, data.ndim), dtype)
     mu_t = jnp.asarray(np.stack(np.meshgrid(data.mu, data.t, indexing="ij"), -1).reshape(-1, 2),
                        dtype)
