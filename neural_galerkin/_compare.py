@@ -58,7 +58,7 @@ def quadrature(equation: pdes.AbstractEquation, n) -> Any:
     """The equation's quadrature weights on `grid(n)` (trapezoid along bounded directions),
     or its cell volume on an all-periodic box."""
     if hasattr(equation, "quadrature_weights") and not all(getattr(equation, "periodic", ())):
-        return np.asarray(equation.quadrature_weights(n))
+        return np.asarray(getattr(equation, "quadrature_weights")(n))
     return equation.cell_volume(n)
 
 

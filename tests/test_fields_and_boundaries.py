@@ -1,0 +1,93 @@
+"""Networks for systems of fields and bounded directions: the ansatz holds zero Dirichlet
+and zero Neumann data exactly, one output per field, configurations round-trip."""
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+import neural_galerkin as ng
+from neural_galerkin._model import ModelConfig, make_model
+
+jax.config.update("jax_enable_x64", True)
+
+
+def _net(bounded, dirichlet, n_fields=1, key=0):
+    emb = ng.PeriodicEmbedding((0.0,) * len(bounded), (1.0,) * len(bounded), n_freq=2,
+                               bounded=bounded)
+    net = ng.CoLoRAMLP(emb, 12, 3, 2, n_fields=n_fields, dirichlet=dirichlet,
+                       key=jr.PRNGKey(key))
+    # non-zero online weights, so that the low-rank part counts too
+    return ng.set_phi(net, jr.normal(jr.PRNGKey(key + 1), (ng.num_phi(net),)))
+
+
+def test_neumann_ansatz_has_zero_normal_derivative_at_both_ends():
+    net = _net((True,), (False,))
+    du = jax.vmap(jax.grad(lambda x: net(x[None])))(jnp.array([0.0, 1.0]))
+    assert np.max(np.abs(du)) < 1e-13
+    inside = jax.vmap(jax.grad(lambda x: net(x[None])))(jnp.linspace(0.1, 0.9, 9))
+    assert np.min(np.abs(inside)) >= 0 and np.max(np.abs(inside)) > 1e-3  # not flat
+
+
+def test_dirichlet_ansatz_vanishes_on_the_bounded_faces_only():
+    net = _net((True, False), (True, False), n_fields=2)
+    s = jnp.linspace(0.0, 1.0, 7)
+    faces = jnp.concatenate([jnp.stack([jnp.zeros(7), s], -1), jnp.stack([jnp.ones(7), s], -1)])
+    assert np.max(np.abs(jax.vmap(net)(faces))) < 1e-15
+    periodic = jax.vmap(net)(jnp.stack([s * 0 + 0.3, s], -1))
+    np.testing.assert_allclose(periodic[0], periodic[-1], atol=1e-13)  # periodic in x1
+    assert periodic.shape == (7, 2)
+
+
+def test_bad_boundary_settings_are_refused():
+    with pytest.raises(ValueError, match="one per direction"):
+        ng.PeriodicEmbedding((0.0,), (1.0,), bounded=(True, False))
+    with pytest.raises(ValueError, match="online_shift"):
+        ng.PeriodicEmbedding((0.0,), (1.0,), online_shift=True, bounded=(True,))
+    emb = ng.PeriodicEmbedding((0.0,), (1.0,))
+    with pytest.raises(ValueError, match="bounded directions"):
+        ng.CoLoRAMLP(emb, 4, 2, 1, dirichlet=(True,), key=jr.PRNGKey(0))
+    with pytest.raises(ValueError, match="boundaries"):
+        ModelConfig(equation="x", lower=(0.0,), lengths=(1.0,), t_range=(0, 1),
+                    mu_range=(1, 2), boundaries=("wall",))
+    with pytest.raises(ValueError, match="fields"):
+        ModelConfig(equation="x", lower=(0.0,), lengths=(1.0,), t_range=(0, 1),
+                    mu_range=(1, 2), fields=("u", "u"))
+
+
+def test_config_with_fields_and_boundaries_round_trips_and_old_files_read(tmp_path):
+    config = ModelConfig(equation="x", lower=(0.0,), lengths=(1.0,), t_range=(0.0, 1.0),
+                         mu_range=(1.0, 2.0), width=8, depth=2, rank=1, fields=("a", "b"),
+                         boundaries=("dirichlet",))
+    model = make_model(config, key=jr.PRNGKey(0))
+    ng.save_model(tmp_path / "m", model)
+    back = ng.load_model(tmp_path / "m")
+    assert back.config == config and back.net.n_fields == 2 and back.net.dirichlet == (True,)
+    x = jnp.array([0.3])
+    np.testing.assert_array_equal(back.u(x, back.phi(0.5, 1.5)), model.u(x, model.phi(0.5, 1.5)))
+    old = config.to_json()
+    del old["fields"], old["boundaries"]  # a file written before systems and boundaries
+    assert ModelConfig.from_json(old).fields == ("u",)
+
+
+def test_galerkin_rows_stack_the_fields_sample_major_with_their_weights():
+    net = _net((False,), (False,), n_fields=2)
+
+    class _Pair:  # just what GalerkinField.system asks of an equation
+        def rhs(self, u, x, mu):
+            return jnp.stack([u(x)[1], -u(x)[0]])
+
+    x = jnp.linspace(0, 1, 5, endpoint=False)[:, None]
+    w = jnp.array([1.0, 3.0])
+    pair: Any = _Pair()
+    field = ng.GalerkinField(pair, net, x, ng.LeastSquares(), field_weights=w)
+    phi = ng.get_phi(net)
+    J, F = field.system(phi, 1.0)
+    assert J.shape == (10, ng.num_phi(net)) and F.shape == (10,)
+    jac = jax.jacfwd(lambda p: ng.set_phi(net, p)(x[2]))(phi)  # (fields, p) at sample 2
+    np.testing.assert_allclose(J[4], jac[0], rtol=1e-12)
+    np.testing.assert_allclose(J[5], 3.0 * jac[1], rtol=1e-12)
+    np.testing.assert_allclose(F[5], -3.0 * net(x[2])[0], rtol=1e-12)
