@@ -183,3 +183,16 @@ def test_hdf5_without_h5py(tmp_path, monkeypatch, h5py):
     with pytest.raises(MissingH5py, match=r"needs h5py: pip install 'neural-galerkin\[hdf5\]'"):
         load_trajectories(tmp_path)
     assert issubclass(MissingH5py, ImportError)
+
+
+def test_cli_says_what_to_install_for_hdf5(tmp_path, monkeypatch, capsys, h5py):
+    from neural_galerkin._cli import main
+
+    x0 = np.linspace(0, 1, 9)
+    for m in MUS:
+        _write_h5(tmp_path / f"{m:g}.h5", m, x0=x0)
+    out = tmp_path / "w"
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    assert main(["pretrain", "--data", str(tmp_path), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == ("error: reading a folder of HDF5 files needs h5py: "
+                                       "pip install 'neural-galerkin[hdf5]'\n")
