@@ -1,7 +1,19 @@
 """The `neural-galerkin` command line: list, solve, pretrain."""
 
 import argparse
+import contextlib
+import hashlib
+import importlib
+import importlib.util
+import os
+import pathlib
 import sys
+import traceback
+from collections.abc import Callable
+
+EQUATION_HELP = ("your own equation (a pdes.AbstractEquation subclass, made with no "
+                 "arguments) instead of a shipped PDE: package.module:Class, "
+                 "path/to/file.py:Class, or a file or module that defines one equation")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -14,7 +26,10 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the shipped PDEs, their parameter ranges and weights")
 
     s = sub.add_parser("solve", help="solve a PDE at a parameter and compare with FD")
-    s.add_argument("pde", help="PDE name (see `neural-galerkin list`)")
+    s.add_argument("pde", nargs="?", default=None,
+                   help="PDE name (see `neural-galerkin list`); or --equation")
+    s.add_argument("--equation", default=None, metavar="SPEC", help=EQUATION_HELP +
+                   " (needs --weights DIR)")
     s.add_argument("--mu", type=float, default=None,
                    help="parameter (default: a held-out value of the shipped model)")
     s.add_argument("--mode", choices=("eq", "d"), default="eq",
@@ -49,8 +64,12 @@ def _build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("pretrain", help="pretrain a model from FD trajectories or data")
     t.add_argument("pde", nargs="?", default=None,
                    help="shipped PDE whose recipe to follow (FD training data)")
-    t.add_argument("--data", default=None,
-                   help=".npz with u (n_mu, n_t, *grid), mu, t, x0, x1, ...")
+    t.add_argument("--equation", default=None, metavar="SPEC", help=EQUATION_HELP +
+                   "; trained on --data, or else on its reference solutions at 5 parameters "
+                   "across its mu_range (from 0 to its t1)")
+    t.add_argument("--data", default=None, metavar="FILE_OR_DIR",
+                   help=".npz with u (n_mu, n_t, *grid) or (n_mu, n_t, n_fields, *grid), mu, "
+                   "t, x0, x1, ...; or a folder of HDF5 files, one per parameter (needs h5py)")
     t.add_argument("--out", default=None, metavar="DIR",
                    help="folder to write the weights, history.json, loss.png and checkpoint/ "
                    "to (a new or empty folder, or an earlier model folder to replace; with "
@@ -110,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     import equinox as eqx
     import jax
 
+    from ._data import MissingH5py
     from ._plotting import MissingMatplotlib
     from ._solution import SolveError, runtime_error_message
 
@@ -125,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return pretrain_command(args)
     except (ValueError, OSError, FloatingPointError, NotImplementedError,
-            MissingMatplotlib) as e:  # (not ImportError: that would hide a broken install)
+            MissingMatplotlib, MissingH5py) as e:
+        # (not any ImportError: that would hide a broken install; the two above name an extra)
         # OSError: a file that cannot be read or written (a disk full, a permission)
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -138,6 +159,158 @@ def main(argv: list[str] | None = None) -> int:
     except eqx.EquinoxRuntimeError as e:  # a check inside compiled code elsewhere
         print(f"error: {runtime_error_message(e)}", file=sys.stderr)
         return 3
+
+
+def shipped_equation(name: str):
+    """`pdes.get(name)`; an unknown name's message points to `--equation` too."""
+    import pdes
+
+    try:
+        return pdes.get(name)
+    except ValueError as e:
+        raise ValueError(f"{e}; for your own equation give --equation package.module:Class or "
+                         "--equation path/to/file.py:Class") from None
+
+
+def load_equation(spec: str):
+    """The user's equation named by `spec` (the `--equation` option), made with no arguments:
+
+    - `package.module:Class`: imported as Python imports it (from `sys.path`, and the current
+      folder);
+    - `path/to/file.py:Class`: the file run as a module (its folder on `sys.path` while it
+      runs, so it may import its neighbours);
+    - `path/to/file.py` or `package.module` alone: the one concrete subclass of
+      `pdes.AbstractEquation` it defines.
+
+    `Class` must be a `pdes.AbstractEquation` subclass; `Class()` makes the equation, so its
+    fields need defaults. `NAME` may instead be an equation made in the module
+    (`heat = Heat(t1=1.0)`), which is taken as it is.
+
+    **Raises:** `FileNotFoundError` for a missing file; `ValueError` for every other failure
+    (no such module or name, not an equation, a constructor that needs arguments, an error
+    while importing), saying what to write.
+    """
+    import pdes
+
+    target, colon, name = spec.rpartition(":")
+    if not colon or not name.isidentifier():  # no name (a ':' in a Windows path is not one)
+        target, name = spec, None
+    usage = ("write package.module:Class or path/to/file.py:Class (a subclass of "
+             "pdes.AbstractEquation)")
+    if not target.strip():
+        raise ValueError(f"--equation {spec!r}: no module or file given; {usage}")
+    if target.endswith(".py") or "/" in target or os.sep in target:
+        module, where = _import_file(pathlib.Path(target), spec), target
+    else:
+        module, where = _import_module(target, spec, usage), f"the module {target}"
+    defined = [v for v in vars(module).values()
+               if isinstance(v, type) and issubclass(v, pdes.AbstractEquation)
+               and v.__module__ == module.__name__ and not _lacks(v)]
+    names = ", ".join(c.__name__ for c in defined) or "none"
+    if name is None:
+        if len(defined) != 1:
+            raise ValueError(
+                f"--equation {spec}: {where} defines {len(defined) or 'no'} equation "
+                f"classes (subclasses of pdes.AbstractEquation: {names}); "
+                + (f"name one: {target}:{defined[0].__name__}" if defined else usage))
+        obj, name = defined[0], defined[0].__name__
+    elif not hasattr(module, name):
+        raise ValueError(f"--equation {spec}: {where} has no {name!r} (the equation classes it "
+                         f"defines: {names})")
+    else:
+        obj = getattr(module, name)
+    if isinstance(obj, pdes.AbstractEquation):
+        return obj
+    if not (isinstance(obj, type) and issubclass(obj, pdes.AbstractEquation)):
+        kind = f"the class {obj.__name__}" if isinstance(obj, type) else type(obj).__name__
+        raise ValueError(f"--equation {spec}: {name} in {where} is {kind}, not a subclass of "
+                         f"pdes.AbstractEquation (the equation classes it defines: {names})")
+    make: Callable[[], pdes.AbstractEquation] = obj  # pyright: ignore[reportAssignmentType]
+    try:
+        return make()
+    except TypeError as e:
+        if _lacks(obj):
+            raise ValueError(f"--equation {spec}: {name} is abstract: it lacks "
+                             f"{', '.join(_lacks(obj))}; define them in the class, or name a "
+                             "subclass that does") from None
+        raise ValueError(f"--equation {spec}: {name}() failed ({e}); the command line makes the "
+                         "equation with no arguments: give its fields defaults (e.g. "
+                         f"`t1: float = 1.0`), or make one in the module (NAME = {name}(...)) "
+                         f"and write {target}:NAME") from None
+    except Exception as e:
+        raise ValueError(f"--equation {spec}: {name}() raised {type(e).__name__}: "
+                         f"{e}{_line_in(e, where)}") from e
+
+
+def _lacks(cls: type) -> list[str]:
+    """What an abstract equation class lacks: methods, fields and class attributes."""
+    names = set()
+    for attr in ("__abstractmethods__", "__abstractvars__", "__abstractclassvars__"):
+        names |= set(getattr(cls, attr, ()))
+    return sorted(names)
+
+
+def _import_file(path: pathlib.Path, spec: str):
+    if not path.is_file():
+        hint = (" (a module is written package.module:Class, with dots)"
+                if path.suffix != ".py" else "")
+        raise FileNotFoundError(f"--equation {spec}: there is no file {path}{hint}")
+    if path.suffix != ".py":
+        raise ValueError(f"--equation {spec}: {path} is not a Python file (.py)")
+    resolved = path.resolve()
+    key = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
+    module_name = f"_neural_galerkin_equation_{key}_{path.stem}"
+    found = importlib.util.spec_from_file_location(module_name, resolved)
+    if found is None or found.loader is None:
+        raise ValueError(f"--equation {spec}: {path} cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(found)
+    sys.modules[module_name] = module  # (dataclasses, equinox look their module up there)
+    try:
+        with _on_sys_path(str(resolved.parent)):
+            found.loader.exec_module(module)
+    except (Exception, SystemExit) as e:
+        del sys.modules[module_name]
+        raise ValueError(f"--equation {spec}: running {path} failed: {type(e).__name__}: "
+                         f"{e}{_line_in(e, str(resolved))}") from e
+    return module
+
+
+def _import_module(target: str, spec: str, usage: str):
+    try:
+        with _on_sys_path(os.getcwd()):
+            return importlib.import_module(target)
+    except ModuleNotFoundError as e:
+        if e.name is not None and (target == e.name or target.startswith(e.name + ".")):
+            raise ValueError(f"--equation {spec}: there is no module {target!r} (searched: the "
+                             "current folder and sys.path, e.g. PYTHONPATH); give the path of "
+                             f"a file instead (path/to/file.py:Class), or {usage}") from None
+        raise ValueError(f"--equation {spec}: importing {target} failed: {e}") from e
+    except Exception as e:
+        raise ValueError(f"--equation {spec}: importing {target} failed: {type(e).__name__}: "
+                         f"{e}{_line_in(e, None)}") from e
+
+
+@contextlib.contextmanager
+def _on_sys_path(folder: str):
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if added and folder in sys.path:
+            sys.path.remove(folder)
+
+
+def _line_in(e: BaseException, filename: str | None) -> str:
+    """` (file, line N)`: where in the user's code `e` was raised (the innermost frame in
+    `filename`, or the innermost frame outside this package); '' where unknown."""
+    if isinstance(e, SyntaxError) and e.lineno is not None:
+        return f" ({e.filename}, line {e.lineno})"
+    frames = [f for f in traceback.extract_tb(e.__traceback__)
+              if (f.filename == filename if filename is not None
+                  else "importlib" not in f.filename)]
+    return f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
 
 
 def _say(msg: str) -> None:

@@ -32,8 +32,9 @@ def read_resume(args, overrides):
                          f"{' --'.join(sorted(overrides))}")
     ckpt = load_checkpoint(args.resume)
     info = ckpt.run_info
-    if args.pde is None and args.data is None:
-        args.pde, args.data = info.get("pde"), info.get("data")
+    if args.pde is None and args.data is None and args.equation is None:
+        args.pde, args.data, args.equation = (info.get("pde"), info.get("data"),
+                                              info.get("equation"))
         args.exclude_mu = args.exclude_mu or info.get("exclude_mu", ())
     if args.seed is not None and args.seed != info.get("seed", args.seed):
         raise ValueError(f"--seed {args.seed}: the run in {ckpt.path} has seed "
@@ -109,14 +110,43 @@ def finish(out, model, history, steps, weight, time_limit) -> int:
     return 0
 
 
+def resolved_spec(spec: str) -> str:
+    """`--equation SPEC` with a file's path made absolute (a resumed run may start elsewhere)."""
+    target, colon, name = spec.rpartition(":")
+    if not colon or not name.isidentifier():
+        target, colon, name = spec, "", ""
+    if target.endswith(".py") and pathlib.Path(target).is_file():
+        target = str(pathlib.Path(target).resolve())
+    return f"{target}{colon}{name}"
+
+
+def fit_to_equation(data, equation):
+    """`--data` for the user's `--equation`: its dimension, box and fields must be the
+    equation's; the box is taken from the equation (the data's agrees to 1e-6, the precision
+    of float32 coordinates), so that the model fits the equation exactly."""
+    n_fields = len(getattr(equation, "fields", ("u",)))
+    if data.ndim != equation.ndim or data.n_fields != n_fields:
+        raise ValueError(f"the data is {data.ndim}-dimensional with {data.n_fields} field(s), "
+                         f"{equation.name} {equation.ndim}-dimensional with {n_fields}")
+    have = np.asarray([data.lower, data.lengths], float)
+    want = np.asarray([equation.lower, equation.lengths], float)
+    if not np.allclose(have, want, rtol=1e-6, atol=1e-6 * np.abs(want).max()):
+        box = lambda b: " x ".join(f"[{a:g}, {a + n:g})" for a, n in zip(*b))  # noqa: E731
+        raise ValueError(f"the data's grid spans {box(have)}, {equation.name} is posed on "
+                         f"{box(want)}; give data on the equation's domain")
+    return dataclasses.replace(data, lower=tuple(equation.lower),
+                               lengths=tuple(equation.lengths))
+
+
 def pretrain_command(args) -> int:
     """`neural-galerkin pretrain`: from a recipe's FD or exact data, or a data file."""
     import jax.random as jr
 
     import pdes
 
+    from ._cli import load_equation, shipped_equation
     from ._model import load_model
-    from ._recipes import RECIPES
+    from ._recipes import RECIPES, default_recipe
     from ._training import (
         check_settings,
         load_trajectories,
@@ -131,10 +161,21 @@ def pretrain_command(args) -> int:
     overrides = {k: getattr(args, k) for k in ("width", "depth", "rank")
                  if getattr(args, k) is not None}
     ckpt = read_resume(args, overrides) if args.resume is not None else None
+    user_eq = None  # the user's equation (--equation): it takes the place of a shipped PDE
+    if args.equation is not None:
+        if args.pde is not None:
+            raise ValueError(f"give a shipped PDE ({args.pde}) or --equation "
+                             f"{args.equation}, not both")
+        user_eq = load_equation(args.equation)
     out = check_out(args, ckpt)
 
     # the residual term's weight: the option's, else the run's or the recipe's (none with --data)
-    rec = RECIPES.get((args.pde or "").lower()) if args.data is None else None
+    if args.data is not None:
+        rec = None
+    elif user_eq is not None:
+        rec = default_recipe(user_eq)
+    else:
+        rec = RECIPES.get((args.pde or "").lower())
     weight = args.residual_weight
     if weight is None:
         weight = (ckpt.settings["residual_weight"] if ckpt is not None
@@ -142,7 +183,7 @@ def pretrain_command(args) -> int:
     if args.residual_points is not None:  # checked before any (possibly long) data generation
         if not weight > 0:
             raise ValueError("--residual-points needs a residual term: give --residual-weight "
-                             "(and the PDE name), or a PDE whose recipe has one")
+                             "(and the PDE name or --equation), or a PDE whose recipe has one")
 
     if args.data is not None:
         data = load_trajectories(args.data)
@@ -153,22 +194,27 @@ def pretrain_command(args) -> int:
                 raise ValueError(f"--exclude-mu {args.exclude_mu}: not all of these are among "
                                  f"the data's mu ({', '.join(f'{m:g}' for m in data.mu)})")
             data = dataclasses.replace(data, u=data.u[keep], mu=data.mu[keep])
-        name = args.pde or "data"
+        if user_eq is not None:
+            data = fit_to_equation(data, user_eq)
+        name = args.pde or (user_eq.name if user_eq is not None else "data")
         model_kw = overrides
         steps = 20_000 if args.steps is None else args.steps
         seed = 0 if args.seed is None else args.seed
         if weight > 0:
-            if args.pde is None:
-                raise ValueError("--residual-weight needs the PDE name whose residual to use")
-            model_kw["pde"] = pdes.get(args.pde)
+            if args.pde is None and user_eq is None:
+                raise ValueError("--residual-weight needs the PDE name (or --equation) whose "
+                                 "residual to use")
+            model_kw["pde"] = user_eq if user_eq is not None else shipped_equation(str(args.pde))
             model_kw["residual_weight"] = weight
+        fields = f", fields {', '.join(data.fields)}" if data.n_fields > 1 else ""
         _say(f"data {args.data}: {len(data.mu)} parameters, {len(data.t)} times, grid "
-             f"{tuple(len(c) for c in data.x)}")
+             f"{tuple(len(c) for c in data.x)}{fields}")
     else:
-        if args.pde is None:
-            raise ValueError("give a PDE name (FD training data) or --data FILE.npz")
-        eq = pdes.get(args.pde)
-        name = args.pde.lower()
+        if args.pde is None and user_eq is None:
+            raise ValueError("give a PDE name (FD training data), --equation SPEC (your own "
+                             "equation) or --data FILE.npz")
+        eq = user_eq if user_eq is not None else shipped_equation(str(args.pde))
+        name = eq.name if user_eq is not None else str(args.pde).lower()
         if rec is None:
             raise ValueError(f"no pretraining recipe for {name!r} (recipes: "
                              f"{', '.join(sorted(RECIPES))}); use --data")
@@ -186,8 +232,10 @@ def pretrain_command(args) -> int:
                  f" at {rec.n} random points ...")
             data = trajectories_from_exact(eq, rec.train_mus, ts, rec.n, key=jr.PRNGKey(seed))
         else:
-            _say(f"{name}: FD trajectories at mu = {', '.join(f'{m:g}' for m in rec.train_mus)}"
-                 f" on {rec.n} points per direction ...")
+            method = "FD" if pdes.reference_method(eq) == "fd" else "pseudo-spectral"
+            _say(f"{name}: {method} trajectories at mu = "
+                 f"{', '.join(f'{m:g}' for m in rec.train_mus)} on {rec.n} points per "
+                 "direction ...")
             data = trajectories_from_fd(eq, rec.train_mus, rec.n, ts)
     if args.init is not None:
         if overrides:
@@ -209,7 +257,8 @@ def pretrain_command(args) -> int:
                          if getattr(args, k) is not None}, pde=pde)
         steps, key, name = model_kw.pop("steps"), None, ckpt.model.config.equation
     run_info = {"pde": args.pde, "exclude_mu": list(args.exclude_mu), "seed": seed,
-                "data": None if args.data is None else str(pathlib.Path(args.data).resolve())}
+                "data": None if args.data is None else str(pathlib.Path(args.data).resolve()),
+                "equation": None if args.equation is None else resolved_spec(args.equation)}
     model, history = pretrain(data, equation=name, steps=steps, key=key, resume=ckpt,
                               checkpoint_dir=out / CHECKPOINT_FOLDER,
                               checkpoint_every=args.checkpoint_every,

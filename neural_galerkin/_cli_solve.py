@@ -18,6 +18,7 @@ def solve_command(args) -> int:
     import pdes
 
     from ._checks import as_sampler
+    from ._cli import load_equation, shipped_equation
     from ._compare import check_model_fits, compare
     from ._files import check_output_file, write_text_atomic
     from ._invariants import Conservation
@@ -33,9 +34,23 @@ def solve_command(args) -> int:
         from ._plotting import _pyplot
 
         _pyplot()  # matplotlib is there, before the work whose figure it draws
-    eq = pdes.get(args.pde)
-    key = args.pde.lower()
-    rec = RECIPES.get(key)
+    if args.equation is not None:  # the user's equation: no recipe, no shipped weights
+        if args.pde is not None:
+            raise ValueError(f"give a shipped PDE ({args.pde}) or --equation "
+                             f"{args.equation}, not both")
+        eq = load_equation(args.equation)
+        key, rec = eq.name, None
+        if args.weights is None:
+            raise ValueError(f"your equation {eq.name!r} has no shipped weights; give "
+                             "--weights DIR (make them with `neural-galerkin pretrain "
+                             f"--equation {args.equation} --out DIR`)")
+    elif args.pde is None:
+        raise ValueError("give a PDE name (see `neural-galerkin list`) or --equation SPEC "
+                         "(your own equation: package.module:Class or path/to/file.py:Class)")
+    else:
+        eq = shipped_equation(args.pde)
+        key = args.pde.lower()
+        rec = RECIPES.get(key)
     if args.weights is None:
         if rec is None or not shipped_weights(key).is_dir():
             raise ValueError(f"no shipped weights for {args.pde!r}; give --weights DIR (make "

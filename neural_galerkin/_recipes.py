@@ -139,6 +139,36 @@ for _d in (4, 5, 6):
     )
 
 
+def default_recipe(equation) -> Recipe:
+    """How `neural-galerkin pretrain --equation SPEC` (without `--data`) trains a model of a
+    user's equation: on the reference `solve` compares with by default, at 5 parameters
+    across its `mu_range` (log-spaced where the range spans a factor 10 or more, else
+    evenly), 41 times in `[0, t1]`, with the default network and 20000 steps (as with
+    `--data`), data-only. Up to 3 dimensions the reference solutions (its finite differences,
+    or the pseudo-spectral solve of its `F`) on 1024 / 128 / 32 points per direction (fewer
+    where the equation sets `reference_points` lower); above, its exact solution at 8192
+    random points (an equation without one needs `--data`)."""
+    import pdes
+
+    lo, hi = (float(m) for m in equation.mu_range)
+    if lo > 0 and hi >= 10 * lo:
+        mus = tuple(lo * (hi / lo) ** (k / 4) for k in range(5))
+    else:
+        mus = tuple(lo + (hi - lo) * k / 4 for k in range(5))
+    d = equation.ndim
+    if d <= 3:
+        data, n = "fd", {1: 1024, 2: 128, 3: 32}[d]
+        n = min(n, equation.reference_points or n)
+    elif isinstance(equation, pdes.AbstractExactEquation):
+        data, n = "exact", 8192
+    else:
+        raise ValueError(f"{equation.name} is {d}-dimensional and has no exact solution "
+                         "(pdes.AbstractExactEquation): no grid reference fits in memory to "
+                         "train on; give --data FILE")
+    return Recipe(train_mus=mus, default_mu=(mus[1] + mus[2]) / 2, test_mus=(), n=n,
+                  data=data, n_times=41, steps=20_000)
+
+
 def shipped_weights(name: str) -> pathlib.Path:
     return WEIGHTS_DIR / name
 

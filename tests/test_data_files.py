@@ -1,0 +1,198 @@
+"""Training data from files: `.npz` with one field or several, and folders of HDF5 files (one
+per parameter, the CoLoRA authors' layout)."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from neural_galerkin._data import MissingH5py, Trajectories, load_trajectories
+
+MUS = (1.0, 2.0, 3.0)
+T = np.linspace(0.0, 1.0, 4)
+
+
+def _snapshots(x, mu, n_fields=1, ts=T):
+    """(n_fields, n_t, n_x): a periodic profile per field, different in every field."""
+    return np.stack([[np.sin(2 * np.pi * (x - mu * t)) * (k + 1) + k for t in ts]
+                     for k in range(n_fields)])
+
+
+def test_two_field_npz(tmp_path):
+    x0 = np.linspace(0, 1, 16, endpoint=False)
+    u = np.stack([_snapshots(x0, m, 2).swapaxes(0, 1) for m in MUS])  # (n_mu, n_t, 2, n_x)
+    np.savez(tmp_path / "d.npz", u=u, mu=MUS, t=T, x0=x0)
+    data = load_trajectories(tmp_path / "d.npz")
+    assert data.u.shape == (3, 4, 2, 16) and data.n_fields == 2
+    assert data.fields == ("u0", "u1")
+    np.testing.assert_array_equal(data.u, u)
+    np.savez(tmp_path / "n.npz", u=u, mu=MUS, t=T, x0=x0, fields=["rho", "m"])
+    assert load_trajectories(tmp_path / "n.npz").fields == ("rho", "m")
+    np.savez(tmp_path / "b.npz", u=u, mu=MUS, t=T, x0=x0, fields=["rho"])
+    with pytest.raises(ValueError, match=r"names 1 fields \(rho\), u has 2"):
+        load_trajectories(tmp_path / "b.npz")
+    np.savez(tmp_path / "o.npz", u=u, mu=MUS, t=T, x0=x0,
+             fields=np.array(["rho", 1], dtype=object))
+    with pytest.raises(ValueError, match="'fields' .* is not a string array"):
+        load_trajectories(tmp_path / "o.npz")
+    np.savez(tmp_path / "a.npz", u=u[..., None], mu=MUS, t=T, x0=x0)
+    with pytest.raises(ValueError, match=r"u has 5 axes; with 1 coordinate arrays it needs 3 "
+                       r"\(n_mu, n_t, \*grid\) or 4 \(n_mu, n_t, n_fields, \*grid\)"):
+        load_trajectories(tmp_path / "a.npz")
+
+
+def test_one_field_npz_in_both_layouts_is_the_same(tmp_path):
+    x0 = np.linspace(0, 1, 17)  # both ends stored: the repeated one is dropped
+    u = np.stack([_snapshots(x0, m)[0] for m in MUS])  # (n_mu, n_t, n_x)
+    np.savez(tmp_path / "a.npz", u=u, mu=MUS, t=T, x0=x0)
+    np.savez(tmp_path / "b.npz", u=u[:, :, None], mu=MUS, t=T, x0=x0)
+    a, b = load_trajectories(tmp_path / "a.npz"), load_trajectories(tmp_path / "b.npz")
+    assert a.u.shape == (3, 4, 16) and a.fields == ("u",) and a.n_fields == 1
+    for field in ("u", "mu", "t", "lower", "lengths", "fields"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    np.testing.assert_array_equal(a.x[0], b.x[0])
+    np.savez(tmp_path / "c.npz", u=u[:, :, None], mu=MUS, t=T, x0=x0, fields=["h"])
+    assert load_trajectories(tmp_path / "c.npz").fields == ("h",)
+
+
+def test_periodic_ends_are_judged_in_every_field(tmp_path):
+    """The last point is dropped only where it repeats the first in all fields, each to its
+    own scale (a small field is not judged by the large one's)."""
+    x0 = np.linspace(0, 1, 17)
+    u = np.stack([_snapshots(x0, m, 2).swapaxes(0, 1) for m in MUS])
+    u[:, :, 1] *= 1e-4
+    np.savez(tmp_path / "p.npz", u=u, mu=MUS, t=T, x0=x0)
+    assert load_trajectories(tmp_path / "p.npz").u.shape == (3, 4, 2, 16)
+    u[:, :, 1, -1] += 1e-5  # the small field does not repeat its end: not a periodic copy
+    np.savez(tmp_path / "q.npz", u=u, mu=MUS, t=T, x0=x0)
+    assert load_trajectories(tmp_path / "q.npz").u.shape == (3, 4, 2, 17)
+
+
+def test_trajectories_checks_the_field_layout():
+    x0 = np.linspace(0, 1, 8, endpoint=False)
+    kw = dict(mu=np.array([1.0, 2.0]), t=np.array([0.0, 1.0]), x=(x0,), lower=(0.0,),
+              lengths=(1.0,))
+    with pytest.raises(ValueError, match=r"must be \(n_mu, n_t, \*grid\) = \(2, 2, 8\) \(one "
+                       r"field is stored without a field axis: give u\[:, :, 0\]\)"):
+        Trajectories(u=np.zeros((2, 2, 1, 8)), **kw)
+    with pytest.raises(ValueError, match=r"2 fields \(a, b\) and grid \(8,\) it must be "
+                       r"\(n_mu, n_t, n_fields, \*grid\) = \(2, 2, 2, 8\)"):
+        Trajectories(u=np.zeros((2, 2, 8)), fields=("a", "b"), **kw)
+    with pytest.raises(ValueError, match="fields must be distinct non-empty names"):
+        Trajectories(u=np.zeros((2, 2, 2, 8)), fields=("a", "a"), **kw)
+    data = Trajectories(u=np.zeros((2, 2, 2, 8)), fields=["a", "b"], **kw)  # type: ignore
+    assert data.fields == ("a", "b") and data.n_fields == 2
+
+
+@pytest.fixture
+def h5py():
+    return pytest.importorskip("h5py")
+
+
+def _write_h5(path, mu, *, x0, t=T, n_fields=2, mu_attr="mu", coords=True, **extra):
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f["u"] = _snapshots(x0, mu, n_fields, t).astype(np.float32)  # (n_fields, n_t, n_x)
+        if coords:
+            f["t"] = t
+            f["x0"] = x0
+        f.attrs[mu_attr] = mu
+        for k, v in extra.items():
+            f.attrs[k] = v
+
+
+def test_hdf5_folder(tmp_path, h5py):
+    x0 = np.linspace(0, 1, 17)
+    for m in (3.0, 1.0, 2.0):  # the parameters are sorted, not taken in the files' order
+        _write_h5(tmp_path / f"run_{m:g}.hdf5", m, x0=x0, equation="mine")
+    (tmp_path / "README.txt").write_text("other files are left alone")
+    data = load_trajectories(tmp_path)
+    assert data.u.shape == (3, 4, 2, 16) and data.fields == ("u0", "u1")
+    np.testing.assert_array_equal(data.mu, MUS)
+    np.testing.assert_allclose(data.u[1, :, :, :], _snapshots(x0, 2.0, 2).swapaxes(0, 1)[..., :16],
+                               rtol=1e-6, atol=1e-6)
+    assert data.lower == (0.0,) and np.isclose(data.lengths[0], 1.0)
+
+    one = tmp_path / "one"
+    one.mkdir()
+    for m in MUS:  # one field, the parameter under another name, coordinates as attributes
+        with h5py.File(one / f"{m:g}.h5", "w") as f:
+            f["u"] = _snapshots(x0, m)[0]  # (n_t, n_x): no field axis
+            f.attrs["viscosity"] = m
+            f.attrs["t"] = T
+            f.attrs["x"] = x0
+            f.attrs["fields"] = ["h"]
+            f.attrs["name"] = "not a number"
+    data = load_trajectories(one)
+    assert data.u.shape == (3, 4, 16) and data.fields == ("h",)
+    np.testing.assert_array_equal(data.mu, MUS)
+
+
+def test_hdf5_float32_coordinates(tmp_path, h5py):
+    """Float32 coordinates (as in the CoLoRA files) pass the uniform-spacing check."""
+    x0 = np.linspace(0, 1, 129, dtype=np.float32)
+    for m in MUS:
+        _write_h5(tmp_path / f"{m:g}.h5", m, x0=x0, t=T.astype(np.float32), n_fields=1)
+    data = load_trajectories(tmp_path)
+    assert data.u.shape == (3, 4, 128) and data.fields == ("u",)
+    np.testing.assert_allclose(data.lengths, (1.0,), rtol=1e-7)
+    np.testing.assert_allclose(data.t, T, rtol=1e-7)
+
+
+def test_hdf5_folder_refusals(tmp_path, h5py):
+    x0 = np.linspace(0, 1, 17)
+
+    def folder(name, *specs):
+        path = tmp_path / name
+        path.mkdir()
+        for i, (mu, kw) in enumerate(specs):
+            _write_h5(path / f"f{i}.h5", mu, **{"x0": x0, **kw})
+        return path
+
+    with pytest.raises(ValueError, match=r"f0.h5 and f1.h5 have different t \(4 and 5 values\)"):
+        load_trajectories(folder("t", (1.0, {}), (2.0, dict(t=np.linspace(0, 1, 5)))))
+    with pytest.raises(ValueError, match=r"f0.h5 and f1.h5 have different x0 \(values differ"):
+        load_trajectories(folder("x", (1.0, {}), (2.0, dict(x0=np.linspace(0, 2, 17)))))
+    with pytest.raises(ValueError, match=r"f0.h5 and f1.h5 have different fields \(2"):
+        load_trajectories(folder("f", (1.0, {}), (2.0, dict(n_fields=1))))
+    with pytest.raises(ValueError, match=r"f0.h5 and f1.h5 have the same mu \(1\)"):
+        load_trajectories(folder("m", (1.0, {}), (1.0, {})))
+    with pytest.raises(ValueError, match=r"lacks the times t \(n_t,\) and the coordinates x0, "
+                       r"x1, .*add each as a dataset or an attribute"):
+        load_trajectories(folder("c", (1.0, dict(coords=False))))
+    with pytest.raises(ValueError, match=r"no attribute 'mu' \(its parameter\) and several "
+                       r"numeric attributes \(a, b\)"):
+        load_trajectories(folder("p", (1.0, dict(mu_attr="a", b=2))))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds no .h5 or .hdf5 files"):
+        load_trajectories(tmp_path / "empty")
+    with pytest.raises(ValueError, match="give the folder"):
+        load_trajectories(tmp_path / "t" / "f0.h5")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "a.h5").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="a.h5 is not a readable HDF5 file"):
+        load_trajectories(tmp_path / "junk")
+    with pytest.raises(FileNotFoundError, match="no data file at"):
+        load_trajectories(tmp_path / "nothing")
+
+
+def test_hdf5_without_h5py(tmp_path, monkeypatch, h5py):
+    _write_h5(tmp_path / "a.h5", 1.0, x0=np.linspace(0, 1, 8))
+    monkeypatch.setitem(sys.modules, "h5py", None)  # `import h5py` raises ImportError
+    with pytest.raises(MissingH5py, match=r"needs h5py: pip install 'neural-galerkin\[hdf5\]'"):
+        load_trajectories(tmp_path)
+    assert issubclass(MissingH5py, ImportError)
+
+
+def test_cli_says_what_to_install_for_hdf5(tmp_path, monkeypatch, capsys, h5py):
+    from neural_galerkin._cli import main
+
+    x0 = np.linspace(0, 1, 9)
+    for m in MUS:
+        _write_h5(tmp_path / f"{m:g}.h5", m, x0=x0)
+    out = tmp_path / "w"
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    assert main(["pretrain", "--data", str(tmp_path), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == ("error: reading a folder of HDF5 files needs h5py: "
+                                       "pip install 'neural-galerkin[hdf5]'\n")
