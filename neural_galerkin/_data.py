@@ -77,9 +77,9 @@ class Trajectories:
 @dataclasses.dataclass(frozen=True)
 class PointTrajectories:
     """Solution values `u[i, j, k]` at parameter `mu[i]`, time `t[j]` and the scattered point
-    `points[k]` of the periodic box `lower + [0, lengths)`: the form of training data where a
-    grid is out of reach (high dimension), e.g. from an exact solution
-    (`trajectories_from_exact`). `pretrain` takes it like `Trajectories`."""
+    `points[k]` of the box `lower + [0, lengths)`: the form of training data where a grid is
+    out of reach (high dimension), e.g. from an exact solution (`trajectories_from_exact`).
+    `pretrain` takes it like `Trajectories`. A system of fields has `u[i, j, f, k]`."""
 
     u: np.ndarray
     mu: np.ndarray
@@ -87,20 +87,27 @@ class PointTrajectories:
     points: np.ndarray
     lower: tuple[float, ...]
     lengths: tuple[float, ...]
+    fields: tuple[str, ...] = ("u",)
 
     def __post_init__(self):
         if self.points.ndim != 2 or self.points.shape[1] != len(self.lower):
             raise ValueError(f"points must have shape (n, {len(self.lower)}), got "
                              f"{self.points.shape}")
-        expected = (len(self.mu), len(self.t), len(self.points))
+        many = len(self.fields) > 1
+        expected = (len(self.mu), len(self.t), *((len(self.fields),) if many else ()),
+                    len(self.points))
         if self.u.shape != expected:
-            raise ValueError(f"u has shape {self.u.shape}, expected (n_mu, n_t, n_points) = "
-                             f"{expected}")
+            layout = "(n_mu, n_t, n_fields, n_points)" if many else "(n_mu, n_t, n_points)"
+            raise ValueError(f"u has shape {self.u.shape}, expected {layout} = {expected}")
         _check_finite_and_times(self.t, u=self.u, mu=self.mu, t=self.t, points=self.points)
 
     @property
     def ndim(self) -> int:
         return len(self.lower)
+
+    @property
+    def n_fields(self) -> int:
+        return len(self.fields)
 
 
 def _check_finite_and_times(times, **arrays) -> None:
@@ -124,8 +131,11 @@ def trajectories_from_exact(equation: pdes.AbstractEquation, mus, ts, n_points: 
     f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (None, 0, None)),
                          (None, None, 0)))
     u = np.asarray(f(jnp.asarray(pts), jnp.asarray(ts), jnp.asarray(mus)))
+    fields = tuple(getattr(equation, "fields", ("u",)))
+    if len(fields) > 1:  # (mu, t, points, fields) -> (mu, t, fields, points)
+        u = np.moveaxis(u, -1, 2)
     return PointTrajectories(u=u, mu=mus, t=ts, points=pts, lower=tuple(equation.lower),
-                             lengths=tuple(equation.lengths))
+                             lengths=tuple(equation.lengths), fields=fields)
 
 
 def trajectories_from_fd(equation: pdes.AbstractEquation, mus, n: int, ts) -> Trajectories:
