@@ -145,16 +145,17 @@ def pretrain(
         if key is None:
             raise ValueError("pretrain needs key= (a jax.random key), or resume= a checkpoint")
         fields = tuple(getattr(data, "fields", ("u",)))
-        if pde is not None:  # the equation says its fields and boundaries
+        # the fields and boundaries: the equation's where given, else the data's fields
+        implied: dict[str, Any] = {"fields": fields}
+        if pde is not None:
             if len(field_names(pde)) != len(fields):
                 raise ValueError(f"the data have {len(fields)} field(s) {fields}, {pde.name} "
                                  f"{field_names(pde)}")
-            fields = field_names(pde)
-            config_kwargs.setdefault("boundaries", boundary_kinds(pde))
-        config_kwargs.setdefault("fields", fields)
+            implied = {"fields": field_names(pde), "boundaries": boundary_kinds(pde)}
         config = ModelConfig(equation=equation, lower=data.lower, lengths=data.lengths,
                              t_range=(float(data.t[0]), float(data.t[-1])),
-                             mu_range=(mu_lo, mu_hi), log_mu=log_mu, **config_kwargs)
+                             mu_range=(mu_lo, mu_hi), log_mu=log_mu,
+                             **{**implied, **config_kwargs})
         if config.n_fields != len(fields):
             raise ValueError(f"fields={config.fields}: the data have {len(fields)} field(s)")
         kmodel, kdata = jr.split(key)

@@ -17,6 +17,9 @@ def check_init(init, config, config_kwargs):
             raise ValueError(
                 f"pretrain(init=model): the model's {name} {a.tolist()} differs from the data's "
                 f"{b.tolist()}; continue only on data from the same problem")
+    if have.n_fields != want.n_fields:
+        raise ValueError(f"pretrain(init=model): the model has the fields {have.fields}, the "
+                         f"data {want.n_fields}; continue only on data from the same problem")
     return init
 
 
