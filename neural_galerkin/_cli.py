@@ -52,6 +52,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="compare with finite differences, the pseudo-spectral solution of "
                    "the equation's F, or the exact solution (default: fd up to 3 "
                    "dimensions, spectral for an equation without fd_rhs, exact above 3)")
+    s.add_argument("--data", default=None, metavar="FILE_OR_DIR",
+                   help="compare with a data trajectory instead of a reference solve: the "
+                   "one at --mu in this .npz or HDF5 folder (as pretrain --data reads); the "
+                   "equation-driven solve starts from its first snapshot")
     s.add_argument("--json", default=None, help="write the summary to this JSON file")
     s.add_argument("--plot", default=None, help="save a figure (PNG) of solution and error")
     s.add_argument("--progress", action="store_true", help="show a time-stepping bar")

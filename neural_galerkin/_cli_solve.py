@@ -76,14 +76,25 @@ def solve_command(args) -> int:
     samples = {"uniform": lambda: args.samples,
                "random": lambda: RandomSampler(n, jr.PRNGKey(0)),
                "steep": lambda: SteepSampler(n, jr.PRNGKey(0))}[args.sampler]()
-    reference = args.reference or (pdes.reference_method(eq) if eq.ndim <= 3 else "exact")
+    data = None
+    if args.data is not None:
+        from ._data import load_trajectories
+
+        if args.mu is None:
+            raise ValueError("solve --data needs --mu: which of the data's trajectories")
+        if args.reference is not None or args.n_ref is not None:
+            raise ValueError("--data is the reference: drop --reference and --n-ref")
+        data = load_trajectories(args.data)
+        reference = "data"
+    else:
+        reference = args.reference or (pdes.reference_method(eq) if eq.ndim <= 3 else "exact")
     _say(f"{key}: mu={mu:g}, mode={args.mode}; solving (reference: {reference}, then the "
          "reduced model) ...")
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GalerkinResidualWarning)
         report = compare(eq, model, mu, mode=args.mode, t1=args.t1, n_ref=args.n_ref,
-                         reference=reference,
+                         reference=None if data is not None else reference, data=data,
                          samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
                          progress_meter=meter, conserve=conservation)
     total = time.perf_counter() - start
@@ -94,6 +105,8 @@ def solve_command(args) -> int:
             ("relative L2 error over time", "  ".join(
                 f"t={r.ts[j]:.3g}: {r.errors_over_time[j]:.2e}"
                 for j in np.linspace(0, len(r.ts) - 1, 5).round().astype(int))),
+            *((f"relative L2 error of {name}", f"{e:.3e}") for name, e in
+              r.field_errors.items()),
             ("mass drift (reduced)", f"{r.mass_drift:.3e}"),
             (f"mass drift ({reference} reference)", f"{r.mass_drift_reference:.3e}")]
     if eq.ndim > 3 and reference == "exact":

@@ -14,7 +14,8 @@ import numpy as np
 
 import pdes
 
-from ._checks import as_sampler, check_sample_count, check_stepping, field_names
+from ._checks import as_sampler, check_fits, check_sample_count, check_stepping, field_names
+from ._data import Trajectories
 from ._fit import fit_initial_condition
 from ._invariants import AbstractInvariant, Conservation, as_conservation, relative_drift as drift
 from ._model import CoLoRAModel
@@ -98,6 +99,7 @@ def check_model_fits(equation: pdes.AbstractEquation, model: CoLoRAModel) -> Non
         raise ValueError(f"the model was trained on the box {box(have)}, the equation is posed "
                          f"on {box(want)}; give weights trained on the equation's domain, or "
                          "pose the equation on the model's")
+    check_fits(equation, model.net)
 
 
 def compare(
@@ -117,6 +119,7 @@ def compare(
     conserve: Conservation | Sequence[str | AbstractInvariant] | None = None,
     max_steps: int = 10_000,
     residual_tol: float | None = 0.1,
+    data: Trajectories | None = None,
 ) -> ComparisonReport:
     """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the
     reference on `n_ref` points per direction, and compare them at `n_times` equally spaced
@@ -154,6 +157,11 @@ def compare(
         raise ValueError(f"mode must be 'eq' or 'd', got {mode!r}")
     check_model_fits(equation, model)
     mu = equation.check_mu(mu, model.mu_range)
+    if data is not None:
+        return _compare_with_data(equation, model, mu, data, mode=mode, t1=t1,
+                                  samples=samples, rtol=rtol, atol=atol,
+                                  progress_meter=progress_meter, conserve=conserve,
+                                  max_steps=max_steps, residual_tol=residual_tol)
     if t1 is None:
         t1 = model.t_range[1]
     t0 = model.t_range[0]
@@ -215,34 +223,51 @@ def compare(
                 f"({e}); use a coarser reference (n_ref, --n-ref)") from None
         x, us_ref, num_steps_ref = ref.x, ref.us, int(ref.num_steps)
         cell = quadrature(equation, n_ref)
-    eq_only: dict[str, Any] = {}
-    if mode == "eq":
-        start = time.perf_counter()
-        phi0, fit_err = fit_initial_condition(equation, model, mu=mu, samples=samples)
-        time_fit = time.perf_counter() - start
-        sol, times = compile_and_run(
-            lambda phi0: solve(equation, model, t0, t1, None, phi0, mu, samples=samples,
-                               saveat=dfx.SaveAt(ts=ts),
-                               stepsize_controller=dfx.PIDController(rtol=rtol, atol=atol),
-                               progress_meter=progress_meter, conserve=conserve,
-                               max_steps=max_steps, residual_tol=residual_tol, throw=False),
-            phi0)
-        sol = check_solution(sol)
-        u = sol.evaluate(x)
-        time_online, time_compile = times["time_run_s"], times["time_compile_s"]
-        num_steps = int(sol.stats["num_steps"])
-        residuals = np.asarray(sol.residuals)
-        # fit time includes its compilation; it is small and reported apart
-        eq_only = dict(time_fit_s=time_fit, fit_error=float(fit_err),
-                       max_residual=float(np.max(residuals)), residuals=residuals,
-                       invariants={k: np.asarray(v) for k, v in sol.invariants.items()},
-                       drifts=sol.drift())
-    else:
-        sol_u, time_compile, time_online = _timed(
+    options = dict(samples=samples, rtol=rtol, atol=atol, progress_meter=progress_meter,
+                   conserve=conserve, max_steps=max_steps, residual_tol=residual_tol)
+    run = _run(equation, model, mu, mode, t0, ts, x, options)
+    return _report(equation, mu, mode, reference, n_ref, ts, x, us_ref, cell, run,
+                   time_ref, compile_ref, num_steps_ref)
+
+
+def _run(equation, model, mu, mode, t0, ts, x, options, u0=None, fit_points=None) -> dict:
+    """The reduced solution at the times `ts` and points `x`: equation-driven from `t0` (the
+    online weights fitted to `u0` at `fit_points`, default the equation's initial condition
+    at the Galerkin samples), or data-driven; with its timings and diagnostics."""
+    if mode == "d":
+        (sol, u), time_compile, time_online = _timed(
             lambda: _predict_on(model, ts, mu, x, equation))
-        sol, u = sol_u
-        num_steps = 0
-    u, us_ref = np.asarray(u), np.asarray(us_ref)
+        return dict(solution=sol, u=u, time_online_s=time_online,
+                    time_compile_s=time_compile, num_steps=0)
+    samples = options["samples"]
+    start = time.perf_counter()
+    phi0, fit_err = fit_initial_condition(equation, model, u0, mu=mu,
+                                          samples=samples if fit_points is None else fit_points)
+    time_fit = time.perf_counter() - start
+    sol, times = compile_and_run(
+        lambda phi0: solve(equation, model, t0, ts[-1], None, phi0, mu, samples=samples,
+                           saveat=dfx.SaveAt(ts=ts),
+                           stepsize_controller=dfx.PIDController(rtol=options["rtol"],
+                                                                 atol=options["atol"]),
+                           progress_meter=options["progress_meter"],
+                           conserve=options["conserve"], max_steps=options["max_steps"],
+                           residual_tol=options["residual_tol"], throw=False),
+        phi0)
+    sol = check_solution(sol)
+    residuals = np.asarray(sol.residuals)
+    # fit time includes its compilation; it is small and reported apart
+    return dict(solution=sol, u=sol.evaluate(x), time_online_s=times["time_run_s"],
+                time_compile_s=times["time_compile_s"], num_steps=int(sol.stats["num_steps"]),
+                time_fit_s=time_fit, fit_error=float(fit_err),
+                max_residual=float(np.max(residuals)), residuals=residuals,
+                invariants={k: np.asarray(v) for k, v in sol.invariants.items()},
+                drifts=sol.drift())
+
+
+def _report(equation, mu, mode, reference, n_ref, ts, x, us_ref, cell, run, time_ref,
+            compile_ref, num_steps_ref) -> ComparisonReport:
+    """The `ComparisonReport` of a reduced solution (`run`, from `_run`) against `us_ref`."""
+    u, us_ref = np.asarray(run.pop("u")), np.asarray(us_ref)
     errs = relative_error_over_time(u, us_ref)
     fields = field_names(equation)
     nf = len(fields)
@@ -250,15 +275,54 @@ def compare(
         name: relative_error(u[:, k], us_ref[:, k]) for k, name in enumerate(fields)}
     masses = mass(u, cell, nf)
     return ComparisonReport(
-        pde=equation.name, mu=mu, mode=mode, t1=float(t1), reference=reference, n_ref=n_ref,
-        rel_error=relative_error(u, us_ref), rel_error_final=float(errs[-1]),
+        pde=equation.name, mu=mu, mode=mode, t1=float(ts[-1]), reference=reference,
+        n_ref=n_ref, rel_error=relative_error(u, us_ref), rel_error_final=float(errs[-1]),
         ts=np.asarray(ts), errors_over_time=errs, mass_drift=mass_drift(masses),
         mass_drift_reference=mass_drift(mass(us_ref, cell, nf)), mass_over_time=masses,
-        field_errors=field_errors,
-        time_online_s=time_online, time_compile_s=time_compile, time_reference_s=time_ref,
-        time_reference_compile_s=compile_ref, num_steps=num_steps,
-        num_steps_reference=num_steps_ref, x=np.asarray(x), u=u, u_ref=us_ref,
-        solution=sol, **eq_only)
+        field_errors=field_errors, time_reference_s=time_ref,
+        time_reference_compile_s=compile_ref, num_steps_reference=num_steps_ref,
+        x=np.asarray(x), u=u, u_ref=us_ref, **run)
+
+
+def _compare_with_data(equation, model, mu, data: Trajectories, *, mode, t1, samples, rtol,
+                       atol, progress_meter, conserve, max_steps, residual_tol):
+    """`compare(..., data=...)`: against the trajectory of `data` at `mu`."""
+    if not isinstance(data, Trajectories):
+        raise TypeError(f"data must be Trajectories (load_trajectories), got "
+                        f"{type(data).__name__}")
+    hit = np.flatnonzero(np.isclose(data.mu, mu, rtol=1e-9, atol=0))
+    if hit.size == 0:
+        raise ValueError(f"the data have no trajectory at mu={mu:g}; they have mu = "
+                         f"{', '.join(f'{m:g}' for m in data.mu)}")
+    if data.ndim != equation.ndim or data.n_fields != len(field_names(equation)):
+        raise ValueError(f"the data ({data.ndim}D, fields {data.fields}) do not fit "
+                         f"{equation.name} ({equation.ndim}D, fields {field_names(equation)})")
+    ts_all = np.asarray(data.t, float)
+    t0 = float(ts_all[0])
+    if t1 is None:
+        t1 = min(float(ts_all[-1]), model.t_range[1])
+    keep = ts_all <= t1 * (1 + 1e-12)
+    if keep.sum() < 2:
+        raise ValueError(f"the data have fewer than two times in [{t0:g}, {t1:g}]")
+    if mode == "d" and (t0 < model.t_range[0] - 1e-12 or t1 > model.t_range[1] * (1 + 1e-12)):
+        raise ValueError(f"the data-driven mode predicts inside the trained window "
+                         f"[{model.t_range[0]:g}, {model.t_range[1]:g}] only; give t1 <= "
+                         f"{model.t_range[1]:g}, or use mode='eq'")
+    ts = jnp.asarray(ts_all[keep])
+    us_ref = np.asarray(data.u[int(hit[0])])[keep]
+    x = jnp.asarray(data.points)
+    grid_shape = tuple(len(c) for c in data.x)
+    cell = float(np.prod([length / n for length, n in zip(data.lengths, grid_shape)]))
+    if mode == "eq":
+        check_stepping(dfx.PIDController(rtol=rtol, atol=atol), max_steps)
+    first = us_ref[0]  # the first snapshot, at the grid points, one column per field
+    u0 = first.reshape(-1) if data.n_fields == 1 else first.reshape(data.n_fields, -1).T
+    options = dict(samples=samples, rtol=rtol, atol=atol, progress_meter=progress_meter,
+                   conserve=conserve, max_steps=max_steps, residual_tol=residual_tol)
+    run = _run(equation, model, mu, mode, t0, ts, x, options, u0=u0,
+               fit_points=x.reshape(-1, data.ndim))
+    return _report(equation, mu, mode, "data", grid_shape[0], ts, x, us_ref, cell, run, 0.0,
+                   0.0, 0)
 
 
 def _reference(equation: pdes.AbstractEquation, mu, n, ts, u0, method):

@@ -1,11 +1,15 @@
 """Training data from files: `.npz` with one field or several, and folders of HDF5 files (one
 per parameter, the CoLoRA authors' layout)."""
 
+import json
 import sys
 
+import jax
 import numpy as np
 import pytest
 
+import neural_galerkin as ng
+import pdes
 from neural_galerkin._data import MissingH5py, Trajectories, load_trajectories
 
 MUS = (1.0, 2.0, 3.0)
@@ -196,3 +200,39 @@ def test_cli_says_what_to_install_for_hdf5(tmp_path, monkeypatch, capsys, h5py):
     assert main(["pretrain", "--data", str(tmp_path), "--out", str(out)]) == 2
     assert capsys.readouterr().err == ("error: reading a folder of HDF5 files needs h5py: "
                                        "pip install 'neural-galerkin[hdf5]'\n")
+
+
+def test_compare_with_a_data_trajectory_starts_from_its_first_snapshot():
+    """`compare(..., data=)`: EQ from the data's first snapshot, errors against the rest; the
+    same numbers as against the reference the data came from."""
+    jax.config.update("jax_enable_x64", True)
+    eq = pdes.Burgers()
+    model = ng.load_pretrained("burgers")
+    mu = 3.9e-3
+    ts = np.linspace(0.0, 0.6, 7)  # beyond the model's window [0, 0.4]: compared up to 0.4
+    data = ng.trajectories_from_fd(eq, [mu], 256, ts)
+    rep = ng.compare(eq, model, mu, data=data, samples=128)
+    assert rep.reference == "data" and rep.u.shape == rep.u_ref.shape == (5, 256)
+    assert rep.fit_error is not None and rep.fit_error < 5e-3
+    assert rep.rel_error < 5e-3  # the shipped model's EQ error is ~7e-4 against FD
+    d = ng.compare(eq, model, mu, data=data, mode="d")
+    assert d.rel_error < 2e-2
+    with pytest.raises(ValueError, match="no trajectory at mu=0.005"):
+        ng.compare(eq, model, 5e-3, data=data)
+
+
+def test_cli_solve_data_compares_with_the_trajectory(tmp_path, capsys):
+    from neural_galerkin._cli import main
+
+    jax.config.update("jax_enable_x64", True)
+    d = ng.trajectories_from_fd(pdes.Burgers(), [3.9e-3], 256, np.linspace(0.0, 0.2, 5))
+    path = tmp_path / "one.npz"
+    np.savez(path, u=d.u, mu=d.mu, t=d.t, x0=d.x[0])
+    out = tmp_path / "s.json"
+    assert main(["solve", "burgers", "--data", str(path), "--mu", "3.9e-3", "--samples",
+                 "128", "--json", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    assert summary["reference"] == "data" and summary["t1"] == pytest.approx(0.2)
+    assert summary["rel_error"] < 5e-3
+    assert main(["solve", "burgers", "--data", str(path)]) == 2
+    assert "needs --mu" in capsys.readouterr().err
