@@ -32,23 +32,26 @@ class AbstractInvariant(eqx.Module):
 
 
 class Mass(AbstractInvariant):
-    """`int u dx`."""
+    """`int u dx`; of the field number `field` of a system (`"mass:NAME"` by name)."""
 
     name: str = eqx.field(default="mass", static=True)
+    field: int | None = eqx.field(default=None, static=True)
     uses_gradient: ClassVar[bool] = False
 
     def density(self, x, u, grad_u):
-        return u
+        return u if self.field is None else u[self.field]
 
 
 class Energy(AbstractInvariant):
-    """The L2 energy `int u^2 / 2 dx`."""
+    """The L2 energy `int u^2 / 2 dx`; of the field number `field` of a system
+    (`"energy:NAME"` by name)."""
 
     name: str = eqx.field(default="energy", static=True)
+    field: int | None = eqx.field(default=None, static=True)
     uses_gradient: ClassVar[bool] = False
 
     def density(self, x, u, grad_u):
-        return 0.5 * u**2
+        return 0.5 * (u if self.field is None else u[self.field]) ** 2
 
 
 class Functional(AbstractInvariant):
@@ -89,9 +92,21 @@ class EquationInvariant(AbstractInvariant):
 
 def get_invariant(name: str, equation=None, mu=None) -> AbstractInvariant:
     """The invariant called `name`: `"mass"`, `"energy"` (L2), or one `equation` defines
-    itself (named in its `conserved` or `dissipated`), at parameter `mu`."""
-    if name.lower() in INVARIANTS:
-        return INVARIANTS[name.lower()]()
+    itself (named in its `conserved` or `dissipated`), at parameter `mu`. For a system of
+    fields, `"mass:NAME"` and `"energy:NAME"` are those of the field `NAME`."""
+    fields = tuple(getattr(equation, "fields", ("u",)))
+    base, _, field = name.partition(":")
+    if base.lower() in INVARIANTS:
+        if not field and len(fields) > 1:
+            raise ValueError(f"{getattr(equation, 'name', 'the equation')} has the fields "
+                             f"{fields}: name the field, e.g. {base.lower()}:{fields[-1]}")
+        if not field:
+            return INVARIANTS[base.lower()]()
+        if field not in fields or len(fields) == 1:
+            raise ValueError(f"{name!r}: no field {field!r} in a system of the fields "
+                             f"{fields}" if len(fields) > 1 else
+                             f"{name!r}: a scalar equation's invariant is just {base!r}")
+        return INVARIANTS[base.lower()](name=name, field=fields.index(field))
     own = () if equation is None else (*equation.conserved, *equation.dissipated)
     if name in own and equation is not None:
         return EquationInvariant(name=name, equation=equation, mu=jnp.asarray(mu, dtype=float))

@@ -91,3 +91,19 @@ def test_galerkin_rows_stack_the_fields_sample_major_with_their_weights():
     np.testing.assert_allclose(J[4], jac[0], rtol=1e-12)
     np.testing.assert_allclose(J[5], 3.0 * jac[1], rtol=1e-12)
     np.testing.assert_allclose(F[5], -3.0 * net(x[2])[0], rtol=1e-12)
+
+
+def test_invariants_of_a_system_name_their_field():
+    from neural_galerkin._invariants import get_invariant
+
+    class _System:
+        name, fields, conserved, dissipated = "pair", ("u", "v"), (), {}
+
+    inv = get_invariant("mass:v", _System())
+    u = jnp.array([2.0, 5.0])
+    assert inv.name == "mass:v" and float(inv.density(None, u, None)) == 5.0
+    assert float(get_invariant("energy:u", _System()).density(None, u, None)) == 2.0
+    with pytest.raises(ValueError, match="name the field, e.g. mass:v"):
+        get_invariant("mass", _System())
+    with pytest.raises(ValueError, match="no field 'w'"):
+        get_invariant("mass:w", _System())
