@@ -1,16 +1,19 @@
-"""D and EQ errors at held-out parameters, and the FD grid that reaches the same error.
+"""D and EQ errors at held-out parameters, and the reference grid that reaches the same error.
 
     python benchmarks/accuracy_table.py PDE [--weights DIR] [--mus ...] [--n-ref N]
+                                            [--reference fd|spectral|exact]
                                             [--out benchmarks/results]
 
 For each test parameter of the PDE's recipe (or --mus): the data-driven (D) and
-equation-driven (EQ) space-time relative L2 errors against a fine FD reference (`--n-ref`
+equation-driven (EQ) space-time relative L2 errors against a fine reference (`--n-ref`
 points per direction; default the equation's `reference_points`, else 4096 in 1D, 512 in
-2D), the EQ online wall time (compilation excluded), and the coarsest FD grid (n_ref/64 ...
-n_ref/2 points per direction, at least 16) whose own error against the same reference is at
-most the EQ error, with its wall time. The model is the shipped one, or --weights (as written
-by `neural-galerkin pretrain`). Prints a markdown table and writes it, with a JSON of the
-numbers, under --out.
+2D; `--reference exact` for an equation with an exact solution), the EQ online wall time
+(compilation excluded), and the coarsest grid of the equation's own reference solve
+(`pdes.reference_solve`, its default method: FD where it has `fd_rhs`, else derived from
+`F`; n_ref/64 ... n_ref/2 points per direction, at least 16; on a bounded box 2^j + 1
+points) whose error against the same reference is at most the EQ error, with its wall time.
+The model is the shipped one, or --weights (as written by `neural-galerkin pretrain`).
+Prints a markdown table and writes it, with a JSON of the numbers, under --out.
 """
 
 import argparse
@@ -32,13 +35,29 @@ from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
 
 
 def fd_at(eq, mu, n, ts):
-    """FD solution on n points, sampled onto the reference grid by periodic interpolation of
-    the coarse grid (exact subsampling when n divides the reference size)."""
-    jax.block_until_ready(pdes.fd_solve(eq, mu, n, ts).us)  # compile
+    """The equation's reference solve (its default method: finite differences where it has
+    `fd_rhs`, else derived from `F`) on n points per direction, and its wall time."""
+    jax.block_until_ready(pdes.reference_solve(eq, mu, n, ts).us)  # compile
     start = time.perf_counter()
-    sol = pdes.fd_solve(eq, mu, n, ts)
+    sol = pdes.reference_solve(eq, mu, n, ts)
     jax.block_until_ready(sol.us)
     return sol, time.perf_counter() - start
+
+
+def ladder(eq, n_ref):
+    """Coarse grids that subsample the reference grid exactly: n_ref/64 ... n_ref/2 points
+    per direction (at least 16); on a box with a bounded direction (whose grid holds both
+    ends) n_ref - 1 must be a power of two and the grids have 2^j + 1 points."""
+    if all(getattr(eq, "periodic", (True,))):
+        out, n = [], max(16, n_ref // 64)
+        while n <= n_ref // 2:
+            out.append((n, n_ref // n))
+            n *= 2
+        return out
+    cells = n_ref - 1
+    if cells & (cells - 1):
+        raise SystemExit(f"--n-ref {n_ref}: on a bounded box give 2^k + 1 points")
+    return [(cells // s + 1, s) for s in (64, 32, 16, 8, 4, 2) if cells // s >= 16]
 
 
 def main():
@@ -47,6 +66,9 @@ def main():
     p.add_argument("--weights", default=None)
     p.add_argument("--mus", type=float, nargs="+", default=None)
     p.add_argument("--n-ref", type=int, default=None)
+    p.add_argument("--reference", default=None, choices=("fd", "spectral", "exact"),
+                   help="what the errors are measured against (default: the equation's "
+                   "reference solve on --n-ref points)")
     p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
     key = args.pde.lower()
@@ -57,19 +79,17 @@ def main():
     model = ng.load_model(args.weights or shipped_weights(key))
     rows = []
     for mu in mus:
-        d = compare(eq, model, mu, mode="d", n_ref=n_ref)
-        e = compare(eq, model, mu, mode="eq", n_ref=n_ref)
+        d = compare(eq, model, mu, mode="d", n_ref=n_ref, reference=args.reference)
+        e = compare(eq, model, mu, mode="eq", n_ref=n_ref, reference=args.reference)
         ts = jnp.asarray(e.ts)
         ref = e.u_ref
         fd_rows = []
-        n = max(16, n_ref // 64)
-        while n <= n_ref // 2:
+        for n, step in ladder(eq, n_ref):
             sol, t = fd_at(eq, mu, n, ts)
-            step = n_ref // n
-            sub = (slice(None),) + (slice(None, None, step),) * eq.ndim
+            fields = (slice(None),) if len(getattr(eq, "fields", "u")) > 1 else ()
+            sub = (slice(None), *fields) + (slice(None, None, step),) * eq.ndim
             err = relative_error(np.asarray(sol.us), ref[sub])
             fd_rows.append({"n": n, "error": err, "time_s": t})
-            n *= 2
         match = next((r for r in fd_rows if r["error"] <= e.rel_error), None)
         rows.append({
             "mu": mu, "d_error": d.rel_error, "eq_error": e.rel_error,
@@ -80,13 +100,14 @@ def main():
         })
         print(f"mu={mu:g}: D {d.rel_error:.2e}, EQ {e.rel_error:.2e}", flush=True)
     lines = [
-        f"{key}, model {args.weights or 'shipped'}, t in [0, {eq.t1:g}], reference FD on "
-        f"{n_ref} points per direction "
+        f"{key}, model {args.weights or 'shipped'}, t in [0, {eq.t1:g}], reference "
+        f"{e.reference} on {n_ref} points per direction; the ladder: the equation's "
+        f"{pdes.reference_method(eq)} reference on coarser grids "
         f"({platform.processor() or platform.machine()}, {jax.device_count()} "
         f"{jax.devices()[0].platform} device)",
         "",
         "| mu | D error | EQ error | EQ online time [s] | EQ steps | max Galerkin residual "
-        "| FD grid at EQ error | its error | its time [s] |",
+        "| reference grid at EQ error | its error | its time [s] |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
