@@ -129,8 +129,10 @@ def fd_solve(equation: AbstractEquation, mu: ArrayLike, n: int | tuple[int, ...]
 
 def spectral_solve(equation: AbstractEquation, mu: ArrayLike, n: int | tuple[int, ...],
                    ts: ArrayLike, **kwargs) -> ReferenceSolution:
-    """`reference_solve(..., method="spectral")`: pseudo-spectral on the equation's `F`
-    (tolerances 1e-10, 1e-12 by default); the other arguments as `reference_solve`'s."""
+    """`reference_solve(..., method="spectral")`: derived from the equation's `F`,
+    pseudo-spectral along periodic directions and second-order finite differences along
+    bounded ones (tolerances 1e-10, 1e-12 by default); the other arguments as
+    `reference_solve`'s."""
     return reference_solve(equation, mu, n, ts, method="spectral", **kwargs)
 
 

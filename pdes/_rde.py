@@ -25,9 +25,10 @@ class RDE(AbstractEquation):
     The parameter `mu` is the injection pressure `up`, in `[0.5, 1]`. The CoLoRA authors'
     published RDE data use parameter values 2.0 to 3.1; with the constants above, `up` in that
     range burns the whole annulus into a uniform state within `t ~ 2` (no waves, checked at
-    `up = 2, 3.1`), and so do all `up >= 1.3`; the authors' data also do not follow this model
-    at the published constants (their far-field values drift otherwise), so their parameter
-    is not this `up` and the range here is our choice: from the published `up = 0.5` to
+    `up = 2, 3.1`), and so do all `up >= 1.3`; nor do the authors' data follow this model at
+    the published constants (far from the initial pulse, where the model reduces to two
+    ODEs, their values move at other rates), so their parameter is not this `up`, and the
+    range here is our choice: from the published `up = 0.5` to
     `up = 1`, where the model carries rotating detonation waves (modulated, with fronts that
     steepen to slopes ~30 around `up = 0.6 - 0.7`, weaker and smoother towards `up = 1`).
     Default initial condition and final time as in the authors' data:
