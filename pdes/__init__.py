@@ -1,14 +1,21 @@
-"""Parameterised PDEs for neural-galerkin, each with a finite-difference reference."""
+"""Parameterised PDEs for neural-galerkin, each with a reference solver: hand-written finite
+differences, or derived from the right-hand side it states once (`F`)."""
 
 from typing import Protocol
 
 from ._advection import Advection as Advection
 from ._advection_diffusion import AdvectionDiffusion as AdvectionDiffusion
-from ._allen_cahn import AllenCahn as AllenCahn
+from ._allen_cahn import AllenCahn as AllenCahn, AllenCahnNeumann as AllenCahnNeumann
 from ._base import (
     AbstractEquation as AbstractEquation,
     AbstractExactEquation as AbstractExactEquation,
     check_parameter as check_parameter,
+)
+from ._boundary import (
+    AbstractBoundary as AbstractBoundary,
+    Dirichlet as Dirichlet,
+    Neumann as Neumann,
+    Periodic as Periodic,
 )
 from ._burgers import Burgers as Burgers, cole_hopf as cole_hopf
 from ._fd import (
@@ -21,8 +28,12 @@ from ._fd import (
     reference_solve as reference_solve,
     spectral_solve as spectral_solve,
 )
+from ._heat import HeatDirichlet as HeatDirichlet
 from ._kdv import KdV as KdV
+from ._operators import BOUNDED_ORDER as BOUNDED_ORDER
+from ._rde import RDE as RDE
 from ._vlasov import Vlasov as Vlasov
+from ._wave import Wave2D as Wave2D
 
 
 class _Shipped(Protocol):
@@ -35,8 +46,10 @@ class _Shipped(Protocol):
 
 
 EQUATIONS: dict[str, _Shipped] = {"advection": Advection,
-    "advection-diffusion": AdvectionDiffusion, "allen-cahn": AllenCahn, "burgers": Burgers,
-    "kdv": KdV, "vlasov": Vlasov}
+    "advection-diffusion": AdvectionDiffusion, "allen-cahn": AllenCahn,
+    "allen-cahn-neumann": AllenCahnNeumann, "burgers": Burgers,
+    "heat-dirichlet": HeatDirichlet, "kdv": KdV, "rde": RDE, "vlasov": Vlasov,
+    "wave-2d": Wave2D}
 
 
 def get(name: str) -> AbstractEquation:

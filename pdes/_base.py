@@ -1,4 +1,6 @@
-"""Abstract base of the shipped equations: a scalar PDE `u_t = F(u; mu)` on a periodic box."""
+"""Abstract base of the shipped equations: a PDE `u_t = F(u; mu)` for one field or a system of
+fields, on a box whose directions are periodic or bounded (`pdes.Periodic`, `pdes.Dirichlet`,
+`pdes.Neumann`)."""
 
 import abc
 import math
@@ -9,6 +11,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
+
+from ._boundary import AbstractBoundary, Periodic, check_boundaries
 
 if TYPE_CHECKING:  # what equinox advises: type checkers know a ClassVar, not its own alias
     from typing import ClassVar as AbstractClassVar
@@ -21,7 +25,21 @@ PointFunction = Callable[[Float[Array, " d"]], Float[Array, ""]]
 
 
 class AbstractEquation(eqx.Module):
-    """A scalar, parameterised PDE `u_t = F(u; mu)` on the periodic box `[lower, upper)`.
+    """A parameterised PDE `u_t = F(u; mu)` on the box `[lower, upper]`, for one field
+    (`fields = ("u",)`, the default) or a system of fields (`fields = ("u", "v")`: `u` has a
+    leading field axis, see below).
+
+    **Boundaries.** `boundaries` holds one condition per direction: `pdes.Periodic()` (the
+    default for every direction), `pdes.Dirichlet(lower, upper)` or
+    `pdes.Neumann(lower, upper)`; a condition applies to every field. `periodic` says which
+    directions are periodic. On a periodic direction the grid `grid(n)` leaves the right end
+    out; on a bounded one it has `n` points including both ends.
+
+    **Systems.** With `n_fields > 1`, the value at a point has shape `(n_fields,)` and on a
+    grid `(n_fields, *grid)`: `initial_condition(x, mu)` and `F` at a point return
+    `(n_fields,)` (build it with `jnp.stack([...])`), `initial_values(n, mu)` and the
+    reference's snapshots have the field axis before the grid's. A one-field equation keeps
+    the shapes without it (`()` at a point, `(*grid)` on a grid).
 
     An equation knows
     - its right-hand side `F(u; mu)(x)`, written against a *function* `u(x)` so that
@@ -43,12 +61,17 @@ class AbstractEquation(eqx.Module):
 
     A hand-written `fd_rhs` (a structure-preserving scheme) is optional: where it is given
     it stays the default reference (`method="fd"`), tested against the derived one. Shipped
-    with `F`: advection-diffusion, Burgers, KdV, Allen-Cahn.
+    with `F`: advection-diffusion, Burgers, KdV, Allen-Cahn, and (with `F` only) the heat
+    equation with Dirichlet ends, Allen-Cahn with Neumann ends, the 2D wave equation and the
+    rotating detonation engine model. Along bounded directions the derived reference uses
+    second-order central differences (`pdes.BOUNDED_ORDER`) in place of the FFT.
 
     Subclasses are final and set the class variables below.
     """
 
     name: AbstractClassVar[str]
+    # the names of the fields, in the order of the field axis (one field: no field axis)
+    fields: ClassVar[tuple[str, ...]] = ("u",)
     lower: eqx.AbstractVar[tuple[float, ...]]
     upper: eqx.AbstractVar[tuple[float, ...]]
     mu_range: eqx.AbstractVar[tuple[float, float]]
@@ -66,6 +89,28 @@ class AbstractEquation(eqx.Module):
         return len(self.lower)
 
     @property
+    def n_fields(self) -> int:
+        """The number of fields (1: a scalar equation, no field axis)."""
+        return len(self.fields)
+
+    @property
+    def value_shape(self) -> tuple[int, ...]:
+        """The shape of the solution's value at a point: `()` for one field, `(n_fields,)`
+        for a system."""
+        return () if self.n_fields == 1 else (self.n_fields,)
+
+    @property
+    def boundaries(self) -> tuple[AbstractBoundary, ...]:
+        """One boundary condition per direction; by default every direction is periodic.
+        Equations with bounded directions set it (a field or a class attribute)."""
+        return (Periodic(),) * self.ndim
+
+    @property
+    def periodic(self) -> tuple[bool, ...]:
+        """Whether each direction is periodic."""
+        return tuple(b.periodic for b in self.boundaries)
+
+    @property
     def lengths(self) -> tuple[float, ...]:
         return tuple(b - a for a, b in zip(self.lower, self.upper))
 
@@ -79,43 +124,56 @@ class AbstractEquation(eqx.Module):
         raise NotImplementedError(
             f"{self.name} states its right-hand side by hand (rhs, fd_rhs), not as F")
 
-    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        """`F(u; mu)` at one point `x`, for a function `u` of one point. By default derived
-        from `F` by autodiff (`F(PointField(u, x), x, mu)`); equations without `F`
-        override it."""
+    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, "*f"]:
+        """`F(u; mu)` at one point `x`, for a function `u` of one point (of shape `()`, or
+        `(n_fields,)` for a system). By default derived from `F` by autodiff
+        (`F(PointField(u, x, names=fields), x, mu)`); equations without `F` override it.
+
+        **Raises:** `ValueError` where `F` returns another shape than `value_shape`."""
         from ._operators import PointField
 
-        return self.F(PointField(u, x), x, mu)
+        out = self.F(PointField(u, x, names=self.fields), x, mu)
+        check_F_shape(self, out, self.value_shape, "at a point")
+        return out
 
     def __check_init__(self):
         cls = type(self)
         if cls.F is AbstractEquation.F and cls.rhs is AbstractEquation.rhs:
             raise TypeError(f"{cls.__name__} states no right-hand side: define F(field, x, mu) "
                             "(once, for the Galerkin solve and the spectral reference) or rhs")
+        fields = cls.fields
+        if (not isinstance(fields, tuple) or not fields
+                or not all(isinstance(f, str) for f in fields) or len(set(fields)) != len(fields)):
+            raise TypeError(f"{cls.__name__}.fields must be a tuple of distinct field names, "
+                            f"got {fields!r}")
+        check_boundaries(self.boundaries, len(self.lower), cls.__name__)
 
     @abc.abstractmethod
-    def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        """The default initial condition at one point `x`."""
+    def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, "*f"]:
+        """The default initial condition at one point `x` (shape `value_shape`)."""
 
     def fd_rhs(
         self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]
     ) -> Float[Array, "*grid"]:
-        """A hand-written finite-difference right-hand side on the uniform periodic grid (a
+        """A hand-written finite-difference right-hand side on the uniform grid `grid(n)` (a
         structure-preserving scheme of order `fd_order`), the reference
         `pdes.reference_solve(..., method="fd")`. Optional: an equation that states `F` has
-        the pseudo-spectral reference derived from it (`method="spectral"`) instead."""
+        the reference derived from it (`method="spectral"`) instead. On a bounded direction
+        `dx` is `L / (n - 1)` and the scheme treats its ends itself (the reference then
+        imposes Dirichlet data on the end nodes)."""
         raise NotImplementedError(
             f"{self.name} has no hand-written finite-difference right-hand side fd_rhs; state "
             "its right-hand side as F(field, x, mu) and use the spectral reference "
             "(pdes.reference_solve(..., method='spectral'), compare(..., "
             "reference='spectral')), or write fd_rhs")
 
-    def invariant_density(self, name: str, x: Float[Array, " d"], u: Float[Array, ""],
-                          grad_u: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
+    def invariant_density(self, name: str, x: Float[Array, " d"], u: Float[Array, "*f"],
+                          grad_u: Float[Array, " d *f"], mu: ArrayLike) -> Float[Array, ""]:
         """The integrand of an invariant this equation defines itself, beyond `"mass"`
-        (`int u`) and `"energy"` (the L2 energy `int u^2/2`) which every equation shares:
-        `I(u) = int density(x, u(x), grad u(x); mu) dx`. Equations that name such an invariant
-        in `conserved` or `dissipated` override this (and may read `mu`)."""
+        (`int u`) and `"energy"` (the L2 energy `int u^2/2`) which every scalar equation
+        shares: `I(u) = int density(x, u(x), grad u(x); mu) dx`. Equations that name such an
+        invariant in `conserved` or `dissipated` override this (and may read `mu`). For a
+        system `u` has shape `(n_fields,)` and `grad_u` `(d, n_fields)`."""
         raise ValueError(f"{self.name} defines no invariant called {name!r}")
 
     @classmethod
@@ -133,14 +191,40 @@ class AbstractEquation(eqx.Module):
         return False
 
     def grid(self, n: int | tuple[int, ...]) -> Float[Array, "*grid d"]:
-        """Uniform periodic grid with `n` points per direction (right end left out)."""
+        """Uniform grid with `n` points per direction: on a periodic direction the right end
+        is left out (`a + j L / n`), on a bounded one both ends are in (`a + j L / (n - 1)`)."""
         n = _as_tuple(n, self.ndim)
-        axes = [
-            a + (b - a) * jnp.arange(m) / m for a, b, m in zip(self.lower, self.upper, n)
-        ]
+        axes = [a + (b - a) * jnp.arange(m) / (m if p else m - 1)
+                for a, b, m, p in zip(self.lower, self.upper, n, self.periodic)]
         return jnp.stack(jnp.meshgrid(*axes, indexing="ij"), axis=-1)
 
+    def spacing(self, n: int | tuple[int, ...]) -> tuple[float, ...]:
+        """The grid spacing of `grid(n)` per direction: `L / n` periodic, `L / (n - 1)`
+        bounded."""
+        n = _as_tuple(n, self.ndim)
+        return tuple(length / (m if p else m - 1)
+                     for length, m, p in zip(self.lengths, n, self.periodic))
+
+    def quadrature_weights(self, n: int | tuple[int, ...]) -> Float[Array, "*grid"]:
+        """Weights of `grid(n)` for `int f dx ~ sum w f`: the rectangle rule `L / n` along a
+        periodic direction (spectrally accurate for smooth periodic `f`), the trapezoid rule
+        (`h`, `h / 2` at both ends) along a bounded one; the product over directions."""
+        n = _as_tuple(n, self.ndim)
+        out = jnp.ones(())
+        for m, h, p in zip(n, self.spacing(n), self.periodic):
+            w = jnp.full((m,), h)
+            if not p:
+                w = w.at[0].set(h / 2).at[-1].set(h / 2)
+            out = jnp.tensordot(out, w, axes=0)  # the outer product
+        return out
+
     def cell_volume(self, n: int | tuple[int, ...]) -> float:
+        """The volume `prod L_i / n_i` of a grid cell of an all-periodic box (the weight of
+        every point). **Raises:** `ValueError` for a box with a bounded direction (use
+        `quadrature_weights`)."""
+        if not all(self.periodic):
+            raise ValueError(f"{self.name} has bounded directions: its grid points do not all "
+                             "have the same weight; use equation.quadrature_weights(n)")
         n = _as_tuple(n, self.ndim)
         vol = 1.0
         for length, m in zip(self.lengths, n):
@@ -153,16 +237,32 @@ class AbstractEquation(eqx.Module):
         z = jax.random.uniform(key, (n, self.ndim), lower.dtype)
         return lower[None] + jnp.asarray(self.lengths)[None] * z
 
-    def initial_values(self, n: int | tuple[int, ...], mu: ArrayLike) -> Float[Array, "*grid"]:
-        """The default initial condition sampled on `grid(n)`."""
+    def initial_values(self, n: int | tuple[int, ...], mu: ArrayLike) -> Float[Array, " ..."]:
+        """The default initial condition sampled on `grid(n)`: shape `(*grid)`, or
+        `(n_fields, *grid)` for a system."""
         x = self.grid(n)
         flat = x.reshape(-1, self.ndim)
         vals = jax.vmap(self.initial_condition, in_axes=(0, None))(flat, mu)
-        return vals.reshape(x.shape[:-1])
+        if vals.shape[1:] != self.value_shape:
+            raise ValueError(f"{self.name}: initial_condition returned shape {vals.shape[1:]} at "
+                             f"a point, expected {self.value_shape} (fields {self.fields})")
+        vals = vals.reshape(x.shape[:-1] + self.value_shape)
+        return jnp.moveaxis(vals, -1, 0) if self.n_fields > 1 else vals
 
     def check_mu(self, mu: ArrayLike, mu_range: tuple[float, float] | None = None) -> float:
         """Raise a `ValueError` a person can act on if `mu` is not a finite number in range."""
         return check_parameter(mu, self.mu_range if mu_range is None else mu_range, self.name)
+
+
+def check_F_shape(equation: AbstractEquation, out: Any, expected: tuple[int, ...],
+                  where: str) -> None:
+    """A `ValueError` naming the expected shape where `F` returned another one."""
+    shape = jnp.shape(out)
+    if shape != expected:
+        system = ("; a system's F returns one value per field, built with jnp.stack([...])"
+                  if equation.n_fields > 1 else "")
+        raise ValueError(f"{equation.name}: F returned shape {shape} {where}, expected "
+                         f"{expected} (fields {equation.fields}){system}")
 
 
 class AbstractExactEquation(AbstractEquation):
@@ -172,9 +272,9 @@ class AbstractExactEquation(AbstractEquation):
     `AbstractEquation` alone."""
 
     @abc.abstractmethod
-    def exact(self, x: Float[Array, " d"], t: ArrayLike, mu: ArrayLike) -> Float[Array, ""]:
+    def exact(self, x: Float[Array, " d"], t: ArrayLike, mu: ArrayLike) -> Float[Array, "*f"]:
         """The exact solution at one point `x` and time `t`, from the default initial
-        condition."""
+        condition (shape `value_shape`)."""
 
 
 def check_parameter(mu: Any, mu_range: tuple[float, float], name: str) -> float:

@@ -2,17 +2,22 @@
 tests by being registered in `pdes.EQUATIONS`, or shipped as a model in `ng.RECIPES`):
 
 - its autodiff right-hand side `rhs` is `u_t` of its exact solution, where it has one (or of
-  a solution known for it, `KNOWN`);
+  a solution known for it, `KNOWN`; or, for the RDE, the model written out by hand on a
+  manufactured state, `MANUFACTURED`), for systems and bounded equations too;
 - `rhs` and the finite-difference `fd_rhs` are two discretisations of one operator: on a
-  smooth periodic `u` they agree to `fd_order` as the grid is refined;
+  smooth periodic `u` they agree to `fd_order` as the grid is refined; so do `rhs` and the
+  right-hand side derived from `F` on a grid (`GridField`: spectrally along periodic
+  directions, to second order along bounded ones), and `fd_rhs` and the derived one;
 - the FD reference converges at `fd_order` (against the exact solution, or by
-  self-convergence where there is none);
-- the invariants it declares (`conserved_at(mu)`) hold in the FD reference, and the
+  self-convergence where there is none); the reference derived from `F` (for the equations
+  that state `F` only) converges spectrally along periodic directions and at
+  `pdes.BOUNDED_ORDER` along bounded ones;
+- the invariants it declares (`conserved_at(mu)`) hold in its reference, and the
   quantities it declares dissipated (`dissipated`) decrease.
 
 The FD checks run in up to four dimensions (the reference's grid has `n^d` points; above, the
-exact solution is the reference). Settings per equation are in `SETTINGS`; an equation not
-named there gets `DEFAULT`.
+exact solution is the reference). Settings per equation are in `SETTINGS` (FD) and
+`DERIVED` (references derived from `F`); an FD equation not named there gets `DEFAULT`.
 """
 
 import functools
@@ -27,6 +32,8 @@ import pytest
 import neural_galerkin as ng
 import pdes
 from neural_galerkin._invariants import relative_drift
+from pdes._fd import _derived_rhs
+from pdes._operators import GridField
 
 # solutions of the equations that have no `exact` (from initial conditions of their own)
 KNOWN = {
@@ -36,7 +43,37 @@ KNOWN = {
     # the front from 0 up to the well 1, travelling left at 1.5 sqrt(2 mu)
     "allen-cahn": lambda x, t, mu: jax.nn.sigmoid(
         (x[0] - 3.0 + 1.5 * jnp.sqrt(2 * mu) * t) / jnp.sqrt(2 * mu)),
+    # the same front inside [0, 1] (the boundary plays no part in the pointwise rhs)
+    "allen-cahn-neumann": lambda x, t, mu: jax.nn.sigmoid(
+        (x[0] - 0.5 + 1.5 * jnp.sqrt(2 * mu) * t) / jnp.sqrt(2 * mu)),
 }
+
+
+def _rde_state(x):
+    """A smooth periodic state `(eta, lambda)` of the RDE, with its x-derivatives."""
+    s = x[0]
+    eta = 1.2 + 0.4 * jnp.sin(s) + 0.1 * jnp.cos(3 * s)
+    eta_x = 0.4 * jnp.cos(s) - 0.3 * jnp.sin(3 * s)
+    eta_xx = -0.4 * jnp.sin(s) - 0.9 * jnp.cos(3 * s)
+    lam = 0.6 + 0.3 * jnp.cos(2 * s + 0.5)
+    lam_xx = -1.2 * jnp.cos(2 * s + 0.5)
+    return eta, eta_x, eta_xx, lam, lam_xx
+
+
+def _rde_by_hand(eq, x, mu):
+    """The RDE's right-hand side written out with the published constants, on `_rde_state`."""
+    eta, eta_x, eta_xx, lam, lam_xx = _rde_state(x)
+    omega = jnp.exp((eta - 1.1) / 0.3)
+    beta = 3.5 * mu / (1 + jnp.exp(5.0 * (eta - mu)))
+    eta_t = -eta * eta_x + (1 - lam) * omega + 0.0075 * eta_xx + 0.15 * (0.0 - eta) * eta
+    lam_t = (1 - lam) * omega - beta * lam + 0.0075 * lam_xx
+    return jnp.stack([eta_t, lam_t])
+
+
+# equations with neither an exact nor a known solution: a state and their right-hand side on
+# it written out by hand
+MANUFACTURED = {"rde": (lambda x: jnp.stack([_rde_state(x)[0], _rde_state(x)[3]]),
+                        _rde_by_hand)}
 # equations that are not shipped but exercise what the shipped ones do not (boxes that are not
 # cubes, a direction that is not the diagonal): in the check of `rhs` against `fd_rhs`
 VARIANTS = {
@@ -61,9 +98,37 @@ SETTINGS = {
 DRIFT = {"mass": 1e-12, "total_energy": 1e-12}  # measured: 6.7e-16 and below (0 for vlasov)
 DRIFT_OTHER = 1e-9  # measured, the L2 energy: 3.5e-12 (vlasov), 3.4e-12 (advection), 1e-15 (kdv)
 NAMES = sorted(set(pdes.EQUATIONS) | set(ng.RECIPES))
-FD_NAMES = [name for name in NAMES if pdes.get(name).ndim <= 4]
+
+
+def has_fd(eq):
+    return type(eq).fd_rhs is not pdes.AbstractEquation.fd_rhs
+
+
+def has_F(eq):
+    return type(eq).F is not pdes.AbstractEquation.F
+
+
+FD_NAMES = [name for name in NAMES if pdes.get(name).ndim <= 4 and has_fd(pdes.get(name))]
 EXACT_NAMES = [name for name in NAMES
                if isinstance(pdes.get(name), pdes.AbstractExactEquation) or name in KNOWN]
+# the equations that state F: rhs against the right-hand side derived on a grid
+F_NAMES = [name for name in NAMES if pdes.get(name).ndim <= 4 and has_F(pdes.get(name))]
+# the equations that state F only: their reference is the derived one. Settings: parameter,
+# final time, grids (bounded directions: n points with both ends, so that (n - 1) doubles)
+DERIVED = {
+    # the exact solution; order 2 (measured below)
+    "heat-dirichlet": dict(mu=0.055, t=0.25, ns=(16, 32, 64)),
+    # self-convergence before the interfaces sharpen (t = 1: |u| < 0.9)
+    "allen-cahn-neumann": dict(mu=5e-3, t=1.0, ns=(33, 65, 129, 257)),
+    # the exact solution, spectrally: one modest grid
+    "wave-2d": dict(mu=0.8, t=0.37, ns=(64,)),
+    # self-convergence (spectral) while the first fronts form
+    "rde": dict(mu=0.6, t=2.5, ns=(256, 512, 1024)),
+}
+DERIVED_NAMES = [name for name in NAMES if has_F(pdes.get(name)) and not has_fd(pdes.get(name))]
+# equations that keep no invariant at all (honestly declared: `conserved == ()`,
+# `dissipated == {}`)
+NO_INVARIANTS = {"rde": "heat release, losses and injection change every functional"}
 
 
 def equation(name):
@@ -98,6 +163,26 @@ def smooth_periodic(eq, amplitude):
     return u
 
 
+def test_every_equation_is_checked():
+    """A shipped equation without `fd_rhs` is in `DERIVED`; one without a solution, in
+    `MANUFACTURED`."""
+    assert set(DERIVED_NAMES) <= set(DERIVED), set(DERIVED_NAMES) - set(DERIVED)
+    assert set(NAMES) <= set(EXACT_NAMES) | set(MANUFACTURED), (
+        set(NAMES) - set(EXACT_NAMES) - set(MANUFACTURED))
+
+
+@pytest.mark.parametrize("name", sorted(MANUFACTURED))
+def test_rhs_is_the_equation_written_out_on_a_manufactured_state(name):
+    eq, (state, by_hand) = pdes.get(name), MANUFACTURED[name]
+    mu = sum(eq.mu_range) / 2
+    x = eq.random_points(64, jax.random.PRNGKey(0))
+    got = jax.jit(jax.vmap(lambda p: eq.rhs(state, p, mu)))(x)
+    want = jax.vmap(lambda p: by_hand(eq, p, mu))(x)
+    assert got.shape == (64,) + eq.value_shape
+    err = float(jnp.max(jnp.abs(got - want)) / jnp.max(jnp.abs(want)))
+    assert err < 1e-13, err  # measured 2.5e-16
+
+
 @pytest.mark.parametrize("name", EXACT_NAMES)
 def test_rhs_is_u_t_of_the_exact_solution(name):
     eq, exact = pdes.get(name), solution(name)
@@ -112,6 +197,7 @@ def test_rhs_is_u_t_of_the_exact_solution(name):
         return u_t, eq.rhs(lambda y: exact(y, t, mu), p, mu)
 
     u_t, f = jax.vmap(jax.vmap(both, (0, None)), (None, 0))(x, ts)
+    assert f.shape == (2, 64) + eq.value_shape
     err = float(jnp.max(jnp.abs(u_t - f)) / jnp.max(jnp.abs(f)))
     # measured: 8.7e-14 (vlasov, through its ODE solve), 1.1e-14 (kdv), 4.4e-16 and below
     assert err < 1e-12, err
@@ -123,18 +209,24 @@ def test_autodiff_rhs_matches_fd_rhs_at_its_order(name, amplitude):
     eq, mu, _, _ = settings(name)
     u = smooth_periodic(eq, amplitude)
     ns = (32, 64, 128) if eq.ndim == 1 else (16, 32) if eq.ndim == 2 else (8, 16)
-    diffs = []
+    diffs, derived_diffs = [], []
     for n in ns:
         x = eq.grid(n)
         flat = x.reshape(-1, eq.ndim)
         auto = jax.vmap(lambda p: eq.rhs(u, p, mu))(flat).reshape(x.shape[:-1])
         dx = tuple(length / n for length in eq.lengths)
-        fd = eq.fd_rhs(jax.vmap(u)(flat).reshape(x.shape[:-1]), mu, dx)
+        values = jax.vmap(u)(flat).reshape(x.shape[:-1])
+        fd = eq.fd_rhs(values, mu, dx)
         diffs.append(float(jnp.max(jnp.abs(auto - fd)) / jnp.max(jnp.abs(auto))))
+        if has_F(eq):  # the hand-written scheme against the one derived from F
+            derived = eq.F(GridField(values, eq.lengths), x, mu)
+            derived_diffs.append(float(jnp.max(jnp.abs(derived - fd)) / jnp.max(jnp.abs(auto))))
     slope = pdes.convergence_slope([1 / n for n in ns], diffs)
     # measured: slopes 1.94 (advection-diffusion-4d, grids 8 and 16) to 2.01; the finest
     # difference 2.5e-2 in 4D, 1.5e-2 in 2D, 9.2e-4 and below in 1D
     assert abs(slope - eq.fd_order) < 0.3 and diffs[-1] < 0.1, (slope, diffs)
+    if derived_diffs:  # the derived one is spectrally accurate: the same differences
+        assert np.allclose(derived_diffs, diffs, rtol=1e-3, atol=1e-8), (derived_diffs, diffs)
 
 
 def _grids_solve(eq, mu, ns, ts):
@@ -211,4 +303,137 @@ def test_fd_reference_keeps_its_invariants(name):
         assert drift < DRIFT.get(inv, DRIFT_OTHER), (inv, drift)
     for inv in dissipated:
         values = _invariant_values(eq, mu, us[-1], inv)
+        assert np.all(np.diff(values) < 0), (inv, values)
+
+
+def smooth_state(eq, amplitude):
+    """A smooth `u` on the equation's box with the value shape of its fields: for a system,
+    one shifted and scaled copy of `smooth_periodic` per field (values near 1)."""
+    u = smooth_periodic(eq, amplitude)
+    if eq.n_fields == 1:
+        return u
+    return lambda x: jnp.stack([0.8 + 0.1 * k + u(x + 0.3 * k) / (1 + k)
+                                for k in range(eq.n_fields)])
+
+
+def _on_grid_fields(eq, fn, n):
+    """`fn` of a point (shape `value_shape`) on `grid(n)`: `(*grid)` or `(n_fields, *grid)`."""
+    x = eq.grid(n)
+    vals = jax.vmap(fn)(x.reshape(-1, eq.ndim)).reshape(x.shape[:-1] + eq.value_shape)
+    return jnp.moveaxis(vals, -1, 0) if eq.n_fields > 1 else vals
+
+
+@pytest.mark.parametrize("name", F_NAMES + [v for v in VARIANTS if has_F(VARIANTS[v])])
+def test_rhs_matches_the_right_hand_side_derived_on_a_grid(name):
+    """The two evaluators of `F` agree: autodiff at the grid's points and the grid's own
+    discretisation, spectrally on periodic boxes, at second order along bounded directions
+    (on the interior nodes; the end nodes' treatment is checked by the references)."""
+    eq = equation(name)
+    mu = sum(eq.mu_range) / 2
+    u = smooth_state(eq, 0.5)
+    bounded = not all(eq.periodic)
+    ns = (33, 65, 129) if bounded else ((64,) if eq.ndim == 1 else (32,) if eq.ndim == 2
+                                        else (16,))
+    diffs = []
+    for n in ns:
+        x = eq.grid(n)
+        auto = _on_grid_fields(eq, lambda p: eq.rhs(u, p, mu), n)
+        field = GridField(_on_grid_fields(eq, u, n), eq.lengths, eq.boundaries, 0.0, mu,
+                          names=eq.fields)
+        derived = eq.F(field, x, mu)
+        assert derived.shape == auto.shape == eq.value_shape + (n,) * eq.ndim
+        inner = (Ellipsis,) + tuple(slice(None) if p else slice(1, -1) for p in eq.periodic)
+        diffs.append(float(jnp.max(jnp.abs(auto - derived)[inner]) / jnp.max(jnp.abs(auto))))
+    if bounded:
+        slope = pdes.convergence_slope([1 / (n - 1) for n in ns], diffs)
+        # measured: 2.00 (heat-dirichlet, allen-cahn-neumann)
+        assert abs(slope - pdes.BOUNDED_ORDER) < 0.2, (slope, diffs)
+    else:  # measured: 1.2e-15 (wave-2d) to 3e-13 (kdv)
+        assert diffs[-1] < 1e-11, diffs
+
+
+@functools.cache
+def derived_solutions(name):
+    """The reference derived from `F` on the grids of `DERIVED[name]` at once: one diffrax
+    solve of the tuple of grid functions (one compilation), the step set by the finest
+    grid, the tolerance far below the spatial error."""
+    eq, s = pdes.get(name), DERIVED[name]
+    mu, ns = s["mu"], s["ns"]
+    ts = jnp.linspace(0.0, s["t"], 5)
+
+    def rhs(t, us, mu):
+        return tuple(_derived_rhs(eq, t, u, mu) for u in us)
+
+    @jax.jit
+    def run(u0, mu):
+        return dfx.diffeqsolve(dfx.ODETerm(rhs), dfx.Tsit5(), ts[0], ts[-1], None, u0, mu,
+                               saveat=dfx.SaveAt(ts=ts), max_steps=100_000,
+                               stepsize_controller=dfx.PIDController(rtol=1e-12, atol=1e-14)).ys
+
+    return eq, mu, ts, ns, run(tuple(eq.initial_values(n, mu) for n in ns),
+                               jnp.asarray(mu, float))
+
+
+def test_derived_settings_name_shipped_equations_that_state_F_only():
+    assert set(DERIVED) == set(DERIVED_NAMES)
+
+
+@pytest.mark.parametrize("name", DERIVED_NAMES)
+def test_derived_reference_converges_at_its_order(name):
+    eq, mu, ts, ns, us = derived_solutions(name)
+    last = [u[-1] for u in us]
+    bounded = not all(eq.periodic)
+    hs = [1 / (n - 1) if bounded else 1 / n for n in ns]
+    if isinstance(eq, pdes.AbstractExactEquation):
+        errs = [float(jnp.max(jnp.abs(u - _on_grid_fields(eq, lambda p: eq.exact(p, ts[-1], mu),
+                                                           n))))
+                for u, n in zip(last, ns)]
+    else:  # self-convergence: the differences of solutions on successive grids
+        hs = hs[:-1]
+        errs = [float(jnp.max(jnp.abs(a - b[(Ellipsis,) + (slice(None, None, 2),) * eq.ndim])))
+                for a, b in zip(last, last[1:])]
+    if bounded:
+        slope = pdes.convergence_slope(hs, errs)
+        # measured: heat-dirichlet 1.98 (5.9e-3, 1.4e-3, 3.5e-4 at n = 16, 32, 64),
+        # allen-cahn-neumann 2.00
+        assert abs(slope - pdes.BOUNDED_ORDER) < 0.3, (slope, errs)
+    elif isinstance(eq, pdes.AbstractExactEquation):  # spectral: exact on a modest grid
+        assert errs[-1] < 1e-10, errs  # measured 4.7e-12 (wave-2d, 64 x 64)
+    else:  # spectral: each doubling gains orders of magnitude
+        assert errs[-1] < 1e-4 and errs[-1] < errs[0] / 100, errs  # measured rde: 7.9e-4, 1.9e-6
+
+
+def _derived_invariant_values(eq, mu, u_t, name):
+    """`I(u)` at each saved time: the grid's quadrature weights (trapezoid along bounded
+    directions), `grad u` by the grid's own derivatives (`GridField`)."""
+    inv = ng.get_invariant(name, eq, mu)
+    n = u_t.shape[1 + (eq.n_fields > 1):]
+    x = eq.grid(n).reshape(-1, eq.ndim)
+    w = eq.quadrature_weights(n).reshape(-1)
+
+    def value(u):
+        grad = GridField(u, eq.lengths, eq.boundaries, 0.0, mu, names=eq.fields).grad()
+        if eq.n_fields == 1:  # points (N,) and gradients (N, d)
+            points, grads = u.reshape(-1), grad.reshape(eq.ndim, -1).T
+        else:  # points (N, n_fields) and gradients (N, d, n_fields)
+            points = u.reshape(eq.n_fields, -1).T
+            grads = grad.reshape(eq.ndim, eq.n_fields, -1).transpose(2, 0, 1)
+        return jnp.sum(w * jax.vmap(inv.density)(x, points, grads))
+
+    return np.asarray(jax.vmap(value)(u_t))
+
+
+@pytest.mark.parametrize("name", DERIVED_NAMES)
+def test_derived_reference_keeps_its_invariants(name):
+    eq, mu, ts, ns, us = derived_solutions(name)
+    kept, dissipated = eq.conserved_at(mu), tuple(eq.dissipated)
+    if name in NO_INVARIANTS:
+        assert not kept and not dissipated
+        return
+    assert kept or dissipated, f"{name} declares no invariant"
+    for inv in kept:
+        drift = relative_drift(_derived_invariant_values(eq, mu, us[-1], inv))
+        assert drift < DRIFT.get(inv, DRIFT_OTHER), (inv, drift)
+    for inv in dissipated:
+        values = _derived_invariant_values(eq, mu, us[-1], inv)
         assert np.all(np.diff(values) < 0), (inv, values)
