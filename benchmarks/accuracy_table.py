@@ -48,7 +48,7 @@ def ladder(eq, n_ref):
     """Coarse grids that subsample the reference grid exactly: n_ref/64 ... n_ref/2 points
     per direction (at least 16); on a box with a bounded direction (whose grid holds both
     ends) n_ref - 1 must be a power of two and the grids have 2^j + 1 points."""
-    if all(getattr(eq, "periodic", (True,))):
+    if all(eq.periodic):
         out, n = [], max(16, n_ref // 64)
         while n <= n_ref // 2:
             out.append((n, n_ref // n))
@@ -86,7 +86,7 @@ def main():
         fd_rows = []
         for n, step in ladder(eq, n_ref):
             sol, t = fd_at(eq, mu, n, ts)
-            fields = (slice(None),) if len(getattr(eq, "fields", "u")) > 1 else ()
+            fields = (slice(None),) if eq.n_fields > 1 else ()
             sub = (slice(None), *fields) + (slice(None, None, step),) * eq.ndim
             err = relative_error(np.asarray(sol.us), ref[sub])
             fd_rows.append({"n": n, "error": err, "time_s": t})

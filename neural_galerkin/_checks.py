@@ -43,27 +43,24 @@ def as_net(model: CoLoRAModel | CoLoRAMLP) -> CoLoRAMLP:
 
 def field_names(equation: pdes.AbstractEquation) -> tuple[str, ...]:
     """The names of the equation's fields (`("u",)` for a scalar equation)."""
-    return tuple(getattr(equation, "fields", ("u",)))
+    return tuple(equation.fields)
 
 
 def boundary_kinds(equation: pdes.AbstractEquation) -> tuple[str, ...]:
     """Per direction `"periodic"`, `"dirichlet"` or `"neumann"` (what a `ModelConfig` stores),
     from the equation's `boundaries`."""
-    bcs = getattr(equation, "boundaries", None)
-    if bcs is None:
-        return ("periodic",) * equation.ndim
-    return tuple(type(b).__name__.lower() for b in bcs)
+    return tuple(type(b).__name__.lower() for b in equation.boundaries)
 
 
 def ansatz_refusal(equation: pdes.AbstractEquation) -> str | None:
     """Why the network's ansatz cannot hold the equation's boundary data (it holds zero
     Dirichlet data by a factor and zero Neumann data by its even embedding), or `None`."""
-    for i, b in enumerate(getattr(equation, "boundaries", None) or ()):
-        kind = type(b).__name__
-        if kind == "Periodic":
+    for i, b in enumerate(equation.boundaries):
+        if not isinstance(b, pdes.Dirichlet | pdes.Neumann):
             continue
+        kind = type(b).__name__
         for end in ("lower", "upper"):
-            value = getattr(b, end, 0.0)
+            value = getattr(b, end)
             if callable(value) or float(value) != 0.0:
                 return (f"{equation.name}: direction {i} has {kind} data {value!r} at its "
                         f"{end} end; the equation-driven solve holds zero boundary data by "

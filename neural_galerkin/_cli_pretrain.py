@@ -124,7 +124,7 @@ def fit_to_equation(data, equation):
     """`--data` for the user's `--equation`: its dimension, box and fields must be the
     equation's; the box is taken from the equation (the data's agrees to 1e-6, the precision
     of float32 coordinates), so that the model fits the equation exactly."""
-    n_fields = len(getattr(equation, "fields", ("u",)))
+    n_fields = equation.n_fields
     if data.ndim != equation.ndim or data.n_fields != n_fields:
         raise ValueError(f"the data is {data.ndim}-dimensional with {data.n_fields} field(s), "
                          f"{equation.name} {equation.ndim}-dimensional with {n_fields}")
@@ -144,6 +144,7 @@ def pretrain_command(args) -> int:
 
     import pdes
 
+    from ._checks import boundary_kinds
     from ._cli import load_equation, shipped_equation
     from ._model import load_model
     from ._recipes import RECIPES, default_recipe
@@ -237,6 +238,12 @@ def pretrain_command(args) -> int:
                  f"{', '.join(f'{m:g}' for m in rec.train_mus)} on {rec.n} points per "
                  "direction ...")
             data = trajectories_from_fd(eq, rec.train_mus, rec.n, ts)
+    known = user_eq if user_eq is not None else (
+        shipped_equation(str(args.pde)) if args.pde is not None else None)
+    if known is not None and args.init is None and ckpt is None:
+        # the network's outputs and boundary ansatz follow the equation's fields and box
+        model_kw.setdefault("fields", known.fields)
+        model_kw.setdefault("boundaries", boundary_kinds(known))
     if args.init is not None:
         if overrides:
             raise ValueError(f"--init keeps the model's configuration; drop --"

@@ -58,9 +58,9 @@ def mass(us, cell_volume, n_fields: int = 1) -> np.ndarray:
 def quadrature(equation: pdes.AbstractEquation, n) -> Any:
     """The equation's quadrature weights on `grid(n)` (trapezoid along bounded directions),
     or its cell volume on an all-periodic box."""
-    if hasattr(equation, "quadrature_weights") and not all(getattr(equation, "periodic", ())):
-        return np.asarray(getattr(equation, "quadrature_weights")(n))
-    return equation.cell_volume(n)
+    if all(equation.periodic):
+        return equation.cell_volume(n)
+    return np.asarray(equation.quadrature_weights(n))
 
 
 def mass_drift(masses) -> float:

@@ -131,7 +131,7 @@ def trajectories_from_exact(equation: pdes.AbstractEquation, mus, ts, n_points: 
     f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (None, 0, None)),
                          (None, None, 0)))
     u = np.asarray(f(jnp.asarray(pts), jnp.asarray(ts), jnp.asarray(mus)))
-    fields = tuple(getattr(equation, "fields", ("u",)))
+    fields = tuple(equation.fields)
     if len(fields) > 1:  # (mu, t, points, fields) -> (mu, t, fields, points)
         u = np.moveaxis(u, -1, 2)
     return PointTrajectories(u=u, mu=mus, t=ts, points=pts, lower=tuple(equation.lower),
@@ -149,7 +149,7 @@ def trajectories_from_fd(equation: pdes.AbstractEquation, mus, n: int, ts) -> Tr
                for i in range(equation.ndim))
     return Trajectories(u=np.stack(us), mu=np.asarray(mus, float), t=ts, x=xs,
                         lower=tuple(equation.lower), lengths=tuple(equation.lengths),
-                        fields=tuple(getattr(equation, "fields", ("u",))))
+                        fields=tuple(equation.fields))
 
 
 class MissingH5py(ImportError):

@@ -122,6 +122,28 @@ RECIPES["burgers-2d"] = Recipe(
     "core)",
 )
 
+# The bounded cases: the ansatz holds the boundary data exactly (zero Dirichlet data by the
+# factor sin(pi x), zero Neumann data by the even cos embedding; `CoLoRAMLP`)
+RECIPES["heat-dirichlet"] = Recipe(
+    train_mus=(0.01, 0.0158, 0.0251, 0.0398, 0.0631, 0.1),
+    default_mu=0.045,
+    test_mus=(0.013, 0.045, 0.08),
+    data="exact",
+    n=1024,
+    n_times=41,
+    steps=6000,
+    model=dict(width=20, depth=4, rank=2, n_freq=2),
+)
+RECIPES["allen-cahn-neumann"] = Recipe(
+    train_mus=(1e-3, 1.58e-3, 2.51e-3, 3.98e-3, 6.31e-3, 1e-2),
+    default_mu=3.2e-3,
+    test_mus=(1.3e-3, 3.2e-3, 8e-3),
+    n=513,
+    n_times=81,
+    steps=10_000,
+    model=dict(width=32, depth=5, rank=2, n_freq=3),
+)
+
 # advection-diffusion in d = 4, 5, 6: trained on the exact solution at random points (no grid
 # fits in memory there); the online shift carries the advection, the CoLoRA weights the decay
 for _d in (4, 5, 6):
