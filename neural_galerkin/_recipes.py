@@ -131,8 +131,8 @@ RECIPES["heat-dirichlet"] = Recipe(
     data="exact",
     n=1024,
     n_times=41,
-    steps=6000,
-    model=dict(width=20, depth=4, rank=2, n_freq=2),
+    steps=15_000,
+    model=dict(width=32, depth=5, rank=3, n_freq=2),
 )
 RECIPES["allen-cahn-neumann"] = Recipe(
     train_mus=(1e-3, 1.58e-3, 2.51e-3, 3.98e-3, 6.31e-3, 1e-2),
@@ -142,6 +142,17 @@ RECIPES["allen-cahn-neumann"] = Recipe(
     n_times=81,
     steps=10_000,
     model=dict(width=32, depth=5, rank=2, n_freq=3),
+)
+
+# The systems: two fields, one output each
+RECIPES["wave-2d"] = Recipe(
+    train_mus=(0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+    default_mu=0.85,
+    test_mus=(0.55, 0.85),
+    n=64,
+    n_times=41,
+    steps=20_000,
+    model=dict(width=32, depth=5, rank=3, n_freq=3),
 )
 
 # advection-diffusion in d = 4, 5, 6: trained on the exact solution at random points (no grid

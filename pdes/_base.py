@@ -14,12 +14,8 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ._boundary import AbstractBoundary, Periodic, check_boundaries
 
-if TYPE_CHECKING:  # what equinox advises: type checkers know a ClassVar, not its own alias
-    from typing import ClassVar as AbstractClassVar
-
+if TYPE_CHECKING:
     from ._operators import AbstractField
-else:
-    from equinox import AbstractClassVar
 
 PointFunction = Callable[[Float[Array, " d"]], Float[Array, ""]]
 
@@ -69,7 +65,9 @@ class AbstractEquation(eqx.Module):
     Subclasses are final and set the class variables below.
     """
 
-    name: AbstractClassVar[str]
+    # the equation's name (weights and the command line refer to it); default: the class's
+    # name in lower case
+    name: ClassVar[str] = "equation"
     # the names of the fields, in the order of the field axis (one field: no field axis)
     fields: ClassVar[tuple[str, ...]] = ("u",)
     lower: eqx.AbstractVar[tuple[float, ...]]
@@ -78,8 +76,9 @@ class AbstractEquation(eqx.Module):
     t1: eqx.AbstractVar[float]
     # the order of the hand-written `fd_rhs`; None where there is none (the spectral reference)
     fd_order: ClassVar[int | None] = None
-    conserved: AbstractClassVar[tuple[str, ...]]
-    dissipated: AbstractClassVar[dict[str, str]]
+    # the invariants it keeps, and those it dissipates (name -> the law); default: none
+    conserved: ClassVar[tuple[str, ...]] = ()
+    dissipated: ClassVar[dict[str, str]] = {}
     # grid points per direction of the FD reference used by `compare` by default (None: 2048
     # in 1D, 256 in 2D, 48 in 3D); set where the default grid would be too costly
     reference_points: ClassVar[int | None] = None
@@ -135,6 +134,11 @@ class AbstractEquation(eqx.Module):
         out = self.F(PointField(u, x, names=self.fields), x, mu)
         check_F_shape(self, out, self.value_shape, "at a point")
         return out
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:  # a user's class need not name itself
+            cls.name = cls.__name__.lower()
 
     def __check_init__(self):
         cls = type(self)
