@@ -18,8 +18,6 @@ class Mixed(pdes.AbstractEquation):
     """`u_t = mu Laplace(u)` on `[0, 1) x [0, 2]`: periodic in x, Dirichlet in y."""
 
     name = "mixed"
-    conserved = ()
-    dissipated = {}
     lower: tuple[float, ...] = (0.0, 0.0)
     upper: tuple[float, ...] = (1.0, 2.0)
     boundaries: tuple[pdes.AbstractBoundary, ...] = (pdes.Periodic(), pdes.Dirichlet(0.0, 0.0))
@@ -168,8 +166,6 @@ class BadSystem(pdes.AbstractEquation):
 
     name = "bad-system"
     fields = ("u", "v")
-    conserved = ()
-    dissipated = {}
     lower: tuple[float, ...] = (0.0,)
     upper: tuple[float, ...] = (1.0,)
     mu_range: tuple[float, float] = (0.0, 1.0)

@@ -25,7 +25,6 @@ EQUATIONS = textwrap.dedent('''
 
         name = "drift"
         conserved = ("mass",)
-        dissipated = {}
         reference_points = 32
         lower: tuple[float, ...] = (0.0,)
         upper: tuple[float, ...] = (1.0,)
@@ -42,8 +41,6 @@ EQUATIONS = textwrap.dedent('''
     class Needs(pdes.AbstractEquation):
         scale: float
         name = "needs"
-        conserved = ()
-        dissipated = {}
         lower: tuple[float, ...] = (0.0,)
         upper: tuple[float, ...] = (1.0,)
         mu_range: tuple[float, float] = (0.5, 1.0)
@@ -85,7 +82,6 @@ ONE = textwrap.dedent('''
     class Heat(pdes.AbstractEquation):
         name = "heat-here"
         conserved = ("mass",)
-        dissipated = {}
         lower: tuple[float, ...] = (0.0,)
         upper: tuple[float, ...] = (1.0,)
         mu_range: tuple[float, float] = (0.1, 1.0)

@@ -296,13 +296,19 @@ def _invariant_values(eq, mu, u_t, name):
 @pytest.mark.parametrize("name", FD_NAMES)
 def test_fd_reference_keeps_its_invariants(name):
     eq, mu, ts, ns, us = fd_solutions(name)
+    _check_invariants(name, eq, mu, lambda inv: _invariant_values(eq, mu, us[-1], inv))
+
+
+def _check_invariants(name, eq, mu, values_of):
+    """The declared invariants hold (to `DRIFT`) and the dissipated ones decrease, over the
+    values `values_of(name)` of each at the saved times."""
     kept, dissipated = eq.conserved_at(mu), tuple(eq.dissipated)
     assert kept or dissipated, f"{name} declares no invariant"
     for inv in kept:
-        drift = relative_drift(_invariant_values(eq, mu, us[-1], inv))
+        drift = relative_drift(values_of(inv))
         assert drift < DRIFT.get(inv, DRIFT_OTHER), (inv, drift)
     for inv in dissipated:
-        values = _invariant_values(eq, mu, us[-1], inv)
+        values = values_of(inv)
         assert np.all(np.diff(values) < 0), (inv, values)
 
 
@@ -426,14 +432,7 @@ def _derived_invariant_values(eq, mu, u_t, name):
 @pytest.mark.parametrize("name", DERIVED_NAMES)
 def test_derived_reference_keeps_its_invariants(name):
     eq, mu, ts, ns, us = derived_solutions(name)
-    kept, dissipated = eq.conserved_at(mu), tuple(eq.dissipated)
     if name in NO_INVARIANTS:
-        assert not kept and not dissipated
+        assert not eq.conserved_at(mu) and not eq.dissipated
         return
-    assert kept or dissipated, f"{name} declares no invariant"
-    for inv in kept:
-        drift = relative_drift(_derived_invariant_values(eq, mu, us[-1], inv))
-        assert drift < DRIFT.get(inv, DRIFT_OTHER), (inv, drift)
-    for inv in dissipated:
-        values = _derived_invariant_values(eq, mu, us[-1], inv)
-        assert np.all(np.diff(values) < 0), (inv, values)
+    _check_invariants(name, eq, mu, lambda inv: _derived_invariant_values(eq, mu, us[-1], inv))

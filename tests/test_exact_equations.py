@@ -21,8 +21,6 @@ def test_an_exact_equation_must_define_exact():
     class NoExact(pdes.AbstractExactEquation):
         name = "no-exact"
         fd_order = 2
-        conserved = ()
-        dissipated = {}
         lower: tuple[float, ...] = (0.0,)
         upper: tuple[float, ...] = (1.0,)
         mu_range: tuple[float, float] = (0.0, 1.0)

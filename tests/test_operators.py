@@ -204,8 +204,6 @@ def test_an_equation_without_a_right_hand_side_is_refused_when_made():
     class Silent(pdes.AbstractEquation):
         name = "silent"
         fd_order = 2
-        conserved = ()
-        dissipated = {}
         lower: tuple[float, ...] = (0.0,)
         upper: tuple[float, ...] = (1.0,)
         mu_range: tuple[float, float] = (0.0, 1.0)
@@ -226,7 +224,6 @@ class HeatF(pdes.AbstractExactEquation):
 
     name = "heat-f"
     conserved = ("mass",)
-    dissipated = {}
     lower: tuple[float, ...] = (0.0,)
     upper: tuple[float, ...] = (1.0,)
     mu_range: tuple[float, float] = (1e-3, 1e-2)
