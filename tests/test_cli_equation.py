@@ -53,11 +53,10 @@ EQUATIONS = textwrap.dedent('''
             return self.scale * jnp.sin(2 * jnp.pi * x[0])
 
 
-    class Nameless(pdes.AbstractEquation):
+    class Nameless(pdes.AbstractEquation):  # no final time t1
         lower: tuple[float, ...] = (0.0,)
         upper: tuple[float, ...] = (1.0,)
         mu_range: tuple[float, float] = (0.5, 1.0)
-        t1: float = 0.1
 
         def F(self, field, x, mu):
             return field.value()
@@ -136,8 +135,8 @@ def test_load_the_documented_example():
          "pdes.AbstractEquation"),
         ("FILE:Needs", ValueError, r"Needs\(\) failed \(.*scale.*\); the command line makes the "
          r"equation with no arguments: give its fields defaults"),
-        ("FILE:Nameless", ValueError, "Nameless is abstract: it lacks conserved, dissipated, "
-         "name; define them in the class"),
+        ("FILE:Nameless", ValueError, "Nameless is abstract: it lacks t1; define them in the "
+         "class"),
         ("FILE", ValueError, r"defines 2 equation classes .*: Drift, Needs\); name one: "
          r".*my_equations.py:Drift"),
         ("BROKEN:Drift", ValueError, r"running .*broken.py failed: RuntimeError: no luck "
