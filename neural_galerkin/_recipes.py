@@ -154,6 +154,15 @@ RECIPES["wave-2d"] = Recipe(
     steps=20_000,
     model=dict(width=32, depth=5, rank=3, n_freq=3),
 )
+RECIPES["rde"] = Recipe(
+    train_mus=(0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+    default_mu=0.85,
+    test_mus=(0.65, 0.85),
+    n=1024,
+    n_times=101,
+    steps=20_000,
+    model=dict(width=40, depth=6, rank=3, n_freq=3),
+)
 
 # advection-diffusion in d = 4, 5, 6: trained on the exact solution at random points (no grid
 # fits in memory there); the online shift carries the advection, the CoLoRA weights the decay

@@ -67,7 +67,8 @@ def pretrain(
 ) -> tuple[CoLoRAModel, dict]:
     """Train the offline weights `theta` of a CoLoRA network jointly with a hypernetwork
     `h(t, mu)` on snapshots, minimising the relative mean-squared error
-    `mean (u(x; theta, h(t, mu)) - u_data)^2 / mean u_data^2` over random batches of
+    `mean (u(x; theta, h(t, mu)) - u_data)^2 / mean u_data^2` (for a system of fields, per
+    field, so that each counts alike whatever its magnitude) over random batches of
     `batch_snapshots` (mu, t) pairs times `batch_points` grid points (Adam, warm-up and cosine
     decay of the learning rate; optax). Reproducible from `key`: each step draws its batch
     from its own key, `jr.split(key_data, steps)[step]`.
@@ -174,7 +175,9 @@ def pretrain(
     pts = jnp.asarray(data.points.reshape(-1, data.ndim), dtype)
     mu_t = jnp.asarray(np.stack(np.meshgrid(data.mu, data.t, indexing="ij"), -1).reshape(-1, 2),
                        dtype)
-    scale = jnp.mean(u**2)
+    # each field's mean square: the loss is relative per field, so that a system's fields
+    # count alike whatever their magnitudes (one field: the plain relative error)
+    scale = jnp.mean(u**2) if n_fields == 1 else jnp.mean(u**2, axis=(0, 1))
 
     schedule = optax.warmup_cosine_decay_schedule(
         init_value=learning_rate / 30, peak_value=learning_rate,
@@ -187,7 +190,8 @@ def pretrain(
 
     if use_residual:
         ut = np.diff(data.u, axis=1) / np.diff(data.t)[None, :, *([None] * (data.u.ndim - 2))]
-        residual_scale = float(np.mean(ut**2))
+        residual_scale = (float(np.mean(ut**2)) if n_fields == 1 else jnp.asarray(
+            np.mean(np.moveaxis(ut, 2, -1).reshape(-1, n_fields) ** 2, axis=0), dtype))
         box_lo = jnp.asarray(data.lower, dtype)
         box_len = jnp.asarray(data.lengths, dtype)
 
@@ -213,14 +217,14 @@ def pretrain(
 
             return jax.vmap(r)(x)
 
-        return jnp.mean(jax.vmap(one)(t, mu) ** 2) / residual_scale
+        return jnp.mean(jax.vmap(one)(t, mu) ** 2 / residual_scale)
 
     def loss_fn(params, idx_s, idx_x, key):
         m = eqx.combine(params, static)
         phis = jax.vmap(m.hyper)(mu_t[idx_s, 1], mu_t[idx_s, 0])
         x = pts[idx_x]
         pred = jax.vmap(lambda phi: jax.vmap(set_phi(m.net, phi))(x))(phis)
-        loss = jnp.mean((pred - u[idx_s][:, idx_x]) ** 2) / scale
+        loss = jnp.mean((pred - u[idx_s][:, idx_x]) ** 2 / scale)
         if use_residual:
             loss = loss + residual_weight * residual_loss(m, key)
         return loss
