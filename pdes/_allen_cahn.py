@@ -41,8 +41,7 @@ class AllenCahn(AbstractEquation):
     t1: float = 4.0
 
     def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
-        v = field.value()
-        return jnp.asarray(mu) * field.laplacian() + v - v**3
+        return _allen_cahn_rhs(field, mu)
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         s = x[0]
@@ -57,6 +56,12 @@ class AllenCahn(AbstractEquation):
         if name != "free_energy":
             return super().invariant_density(name, x, u, grad_u, mu)
         return _free_energy(u, grad_u, mu)
+
+
+def _allen_cahn_rhs(field: AbstractField, mu: ArrayLike) -> Array:
+    """`mu Laplace(u) + u - u^3`: the right-hand side of both Allen-Cahn equations."""
+    v = field.value()
+    return jnp.asarray(mu) * field.laplacian() + v - v**3
 
 
 def _free_energy(u: Array, grad_u: Array, mu: ArrayLike) -> Array:
@@ -101,8 +106,7 @@ class AllenCahnNeumann(AbstractEquation):
     t1: float = 4.0
 
     def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
-        v = field.value()
-        return jnp.asarray(mu) * field.laplacian() + v - v**3
+        return _allen_cahn_rhs(field, mu)
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
         s = (x[0] - self.lower[0]) / self.lengths[0]
