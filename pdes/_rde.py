@@ -33,7 +33,8 @@ class RDE(AbstractEquation):
     (all times, both fields) when integrated as the data were: backward Euler with the fixed
     step 1e-3. The data carry that method's first-order time error: the converged solution
     of this model (our reference) differs from them by 1.0e-2, 4.6e-3, 3.1e-3 at the same
-    `mu`. Compare a reduced model with the data through `compare(..., data=...)` /
+    `mu` (benchmarks/results/rde_colora_data_setup.md says how the set-up was found).
+    Compare a reduced model with the data through `compare(..., data=...)` /
     `neural-galerkin solve rde --data DIR`, with the model's own solution by default.
 
     The model keeps no invariant (heat release, losses and injection change everything).
