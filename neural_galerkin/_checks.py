@@ -16,7 +16,7 @@ import pdes
 
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP
-from ._sampling import AbstractSampler, FixedSampler, UniformSampler, uniform_grid
+from ._sampling import AbstractSampler, FixedSampler, UniformSampler, points_per_direction
 
 # a fixed uniform grid of Galerkin samples beyond this many points is refused: the least
 # squares costs grow linearly with the points, and past this the sampling error is far below
@@ -39,11 +39,6 @@ def as_net(model: CoLoRAModel | CoLoRAMLP) -> CoLoRAMLP:
     if isinstance(model, CoLoRAMLP):
         return model
     raise TypeError(f"expected a CoLoRAModel or CoLoRAMLP, got {type(model).__name__}")
-
-
-def field_names(equation: pdes.AbstractEquation) -> tuple[str, ...]:
-    """The names of the equation's fields (`("u",)` for a scalar equation)."""
-    return tuple(equation.fields)
 
 
 def boundary_kinds(equation: pdes.AbstractEquation) -> tuple[str, ...]:
@@ -72,7 +67,7 @@ def ansatz_refusal(equation: pdes.AbstractEquation) -> str | None:
 def check_fits(equation: pdes.AbstractEquation, net: CoLoRAMLP) -> None:
     """Refuse a network whose outputs or boundary treatment do not match the equation's
     fields and boundary conditions, saying what to build instead."""
-    fields = field_names(equation)
+    fields = equation.fields
     if net.n_fields != len(fields):
         raise ValueError(
             f"{equation.name} has {len(fields)} field(s) {fields}, the network "
@@ -194,14 +189,13 @@ def diagnostic_points(equation: pdes.AbstractEquation, n: int) -> Float[Array, "
     the default samples'."""
     if equation.ndim > 3:
         return equation.random_points(n, jax.random.PRNGKey(1))
-    grid = uniform_grid(equation, n)
-    per = round(grid.shape[0] ** (1 / equation.ndim))
+    per = points_per_direction(equation, n)
     # periodic directions: the grid shifted by half a cell, between the sample points;
     # bounded ones (whose grid holds both ends): the midpoints of `per` cells, inside the box
     axes = [a + (np.arange(per) + 0.5) * length / per
             for a, length in zip(equation.lower, equation.lengths)]
     mid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, equation.ndim)
-    return jnp.asarray(mid, grid.dtype)
+    return jnp.asarray(mid, jnp.zeros(()).dtype)
 
 
 def check_times(t0, t1, dt0):

@@ -14,7 +14,7 @@ import numpy as np
 
 import pdes
 
-from ._checks import as_sampler, check_fits, check_sample_count, check_stepping, field_names
+from ._checks import as_sampler, check_fits, check_sample_count, check_stepping
 from ._data import Trajectories
 from ._fit import fit_initial_condition
 from ._invariants import AbstractInvariant, Conservation, as_conservation, relative_drift as drift
@@ -208,8 +208,8 @@ def compare(
         exact = jax.jit(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (None, 0, None)))
         flat = x.reshape(-1, d)
         us_ref, compile_ref, time_ref = _timed(lambda: exact(flat, ts, mu))
-        us_ref = us_ref.reshape(len(ts), *x.shape[:-1], *us_ref.shape[2:])
-        if us_ref.ndim > len(ts.shape) + x.ndim - 1:  # a system: (times, fields, *points)
+        us_ref = us_ref.reshape(len(ts), *x.shape[:-1], *equation.value_shape)
+        if equation.n_fields > 1:  # (times, *points, fields) -> (times, fields, *points)
             us_ref = np.moveaxis(np.asarray(us_ref), -1, 1)
         num_steps_ref = 0
     else:
@@ -269,7 +269,7 @@ def _report(equation, mu, mode, reference, n_ref, ts, x, us_ref, cell, run, time
     """The `ComparisonReport` of a reduced solution (`run`, from `_run`) against `us_ref`."""
     u, us_ref = np.asarray(run.pop("u")), np.asarray(us_ref)
     errs = relative_error_over_time(u, us_ref)
-    fields = field_names(equation)
+    fields = equation.fields
     nf = len(fields)
     field_errors = {} if nf == 1 else {
         name: relative_error(u[:, k], us_ref[:, k]) for k, name in enumerate(fields)}
@@ -294,9 +294,9 @@ def _compare_with_data(equation, model, mu, data: Trajectories, *, mode, t1, sam
     if hit.size == 0:
         raise ValueError(f"the data have no trajectory at mu={mu:g}; they have mu = "
                          f"{', '.join(f'{m:g}' for m in data.mu)}")
-    if data.ndim != equation.ndim or data.n_fields != len(field_names(equation)):
+    if data.ndim != equation.ndim or data.n_fields != len(equation.fields):
         raise ValueError(f"the data ({data.ndim}D, fields {data.fields}) do not fit "
-                         f"{equation.name} ({equation.ndim}D, fields {field_names(equation)})")
+                         f"{equation.name} ({equation.ndim}D, fields {equation.fields})")
     ts_all = np.asarray(data.t, float)
     t0 = float(ts_all[0])
     if t1 is None:

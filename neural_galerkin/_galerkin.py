@@ -100,8 +100,8 @@ class GalerkinField(eqx.Module):
     **Systems.** For a network with several outputs (one per field), the rows of `J` and `F`
     are the fields at each sample point (sample-major), the residual of field `k` scaled by
     `field_weights[k]`: the least squares minimises `sum_k w_k^2 ||u_k_t - F_k||^2`, the
-    Dirac-Frenkel condition in that weighted norm. `solve` chooses the weights
-    (`field_weights` there) so that every field counts alike whatever its magnitude.
+    Dirac-Frenkel condition in that weighted norm. `solve` passes its `field_weights`
+    (default `None`: all 1, the plain L2 norm over every field).
     """
 
     equation: pdes.AbstractEquation

@@ -34,10 +34,14 @@ class AbstractSampler(eqx.Module):
         return uniform_grid(equation, self.n)
 
 
+def points_per_direction(equation, n: int) -> int:
+    """`round(n ** (1/d))`, at least 1: the points per direction of a grid of about `n`."""
+    return max(int(round(n ** (1 / equation.ndim))), 1)
+
+
 def uniform_grid(equation, n: int) -> Float[Array, "m d"]:
-    """The uniform periodic grid of about `n` points in all: `round(n ** (1/d))` per direction."""
-    per_dir = max(int(round(n ** (1 / equation.ndim))), 1)
-    return equation.grid(per_dir).reshape(-1, equation.ndim)
+    """The uniform grid of about `n` points in all: `round(n ** (1/d))` per direction."""
+    return equation.grid(points_per_direction(equation, n)).reshape(-1, equation.ndim)
 
 
 class UniformSampler(AbstractSampler):

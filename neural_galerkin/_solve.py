@@ -24,7 +24,6 @@ from ._checks import (
     check_stepping,
     check_times,
     diagnostic_points,
-    field_names,
     is_traced,
 )
 from ._galerkin import GalerkinField, LeastSquares, SparseUpdates
@@ -148,7 +147,7 @@ class Setup(eqx.Module):
             raise TypeError(f"equation must be a pdes.AbstractEquation, got "
                             f"{type(equation).__name__}")
         check_fits(equation, net)
-        weights = as_field_weights(field_weights, field_names(equation))
+        weights = as_field_weights(field_weights, equation.fields)
         check_stepping(controller, max_steps)
         sampler = as_sampler(equation, samples)
         check_sample_count(equation, sampler, num_phi(net))

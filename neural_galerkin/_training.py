@@ -28,7 +28,7 @@ from ._checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from ._checks import boundary_kinds, field_names
+from ._checks import boundary_kinds
 from ._data import (  # noqa: F401 (re-exported: these lived here)
     PointTrajectories,
     Trajectories,
@@ -149,10 +149,10 @@ def pretrain(
         # the fields and boundaries: the equation's where given, else the data's fields
         implied: dict[str, Any] = {"fields": fields}
         if pde is not None:
-            if len(field_names(pde)) != len(fields):
+            if len(pde.fields) != len(fields):
                 raise ValueError(f"the data have {len(fields)} field(s) {fields}, {pde.name} "
-                                 f"{field_names(pde)}")
-            implied = {"fields": field_names(pde), "boundaries": boundary_kinds(pde)}
+                                 f"{pde.fields}")
+            implied = {"fields": pde.fields, "boundaries": boundary_kinds(pde)}
         config = ModelConfig(equation=equation, lower=data.lower, lengths=data.lengths,
                              t_range=(float(data.t[0]), float(data.t[-1])),
                              mu_range=(mu_lo, mu_hi), log_mu=log_mu,
