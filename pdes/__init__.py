@@ -30,7 +30,12 @@ from ._fd import (
 )
 from ._heat import HeatDirichlet as HeatDirichlet
 from ._kdv import KdV as KdV
-from ._operators import BOUNDED_ORDER as BOUNDED_ORDER
+from ._operators import (
+    BOUNDED_ORDER as BOUNDED_ORDER,
+    AbstractField as AbstractField,
+    GridField as GridField,
+    PointField as PointField,
+)
 from ._rde import RDE as RDE
 from ._vlasov import Vlasov as Vlasov
 from ._wave import Wave2D as Wave2D
