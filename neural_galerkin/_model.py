@@ -45,6 +45,9 @@ class ModelConfig:
     # per direction "periodic", "dirichlet" (zero data, held by the ansatz) or "neumann" (zero
     # data, held by the even embedding); empty: every direction periodic
     boundaries: tuple[str, ...] = ()
+    # whether the network was trained on u minus the lift of its equation's nonzero boundary
+    # data (`pretrain(pde=...)`): then `u = L + N`, and `predict` needs the equation
+    lift: bool = False
 
     def __post_init__(self):
         problems = []
