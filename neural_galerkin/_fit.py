@@ -71,6 +71,15 @@ def fit_initial_condition(
     sampler = as_sampler(equation, samples)
     check_sample_count(equation, sampler, num_phi(net))
     pts = sampler.fixed_points(equation)  # a dynamic sampler fits on its uniform grid
+    lift = net_lift(equation, net)
+    if lift is not None:
+        if mu is None:
+            raise ValueError(f"{equation.name} has nonzero boundary data: give mu, at which "
+                             "their lift is taken")
+        if t0 is None:
+            t0 = model.t_range[0] if isinstance(model, CoLoRAModel) else 0.0
+        t0 = jnp.asarray(t0, dtype=pts.dtype)
+        mu = check_lift_data(lift, t0, mu)
     if u0 is None:
         if mu is None:
             raise ValueError("give u0, or mu for the equation's default initial condition")
@@ -87,15 +96,7 @@ def fit_initial_condition(
                 f"{per} per sample point"
             )
     target = check_finite(target, "the initial condition", "give finite values")
-    lift = net_lift(equation, net)
     if lift is not None:
-        if mu is None:
-            raise ValueError(f"{equation.name} has nonzero boundary data: give mu, at which "
-                             "their lift is taken")
-        if t0 is None:
-            t0 = model.t_range[0] if isinstance(model, CoLoRAModel) else 0.0
-        t0 = jnp.asarray(t0, dtype=pts.dtype)
-        mu = check_lift_data(lift, t0, mu)
         whole = jnp.linalg.norm(target)  # the fit error stays relative to u0
         target = target - jax.vmap(lambda x: lift(x, t0, mu))(pts)
     if phi_guess is None:

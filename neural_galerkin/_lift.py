@@ -81,9 +81,10 @@ class BoundaryLift(eqx.Module):
                     out = jax.eval_shape(lambda s, m: jnp.asarray(g(s, m)), jnp.zeros(()),
                                          jnp.zeros(()))
                 except Exception as e:  # the user's function, said with what it was given
+                    first = (str(e).splitlines() or [""])[0]
                     raise ValueError(f"{where} failed on scalar arrays t, mu ({type(e).__name__}"
-                                     f": {e}); write it with jax.numpy so that it takes traced "
-                                     "t and mu") from None
+                                     f": {first}); write it with jax.numpy so that it takes "
+                                     "traced t and mu") from None
                 if out.shape not in ((), self.value_shape):
                     raise ValueError(f"{where} returned shape {out.shape}; return one number "
                                      f"(or one per field, shape {self.value_shape})")
