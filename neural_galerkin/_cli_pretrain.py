@@ -145,8 +145,8 @@ def pretrain_command(args) -> int:
     import pdes
 
     from ._checks import boundary_kinds
-    from ._lift import boundary_lift
     from ._cli import load_equation, shipped_equation
+    from ._lift import boundary_lift
     from ._model import load_model
     from ._recipes import RECIPES, default_recipe
     from ._training import (

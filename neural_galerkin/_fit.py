@@ -78,8 +78,8 @@ def fit_initial_condition(
                              "their lift is taken")
         if t0 is None:
             t0 = model.t_range[0] if isinstance(model, CoLoRAModel) else 0.0
-        t0 = jnp.asarray(t0, dtype=pts.dtype)
-        mu = check_lift_data(lift, t0, mu)
+        t_lift = jnp.asarray(t0, dtype=pts.dtype)
+        mu = mu_lift = check_lift_data(lift, t_lift, mu)
     if u0 is None:
         if mu is None:
             raise ValueError("give u0, or mu for the equation's default initial condition")
@@ -96,9 +96,10 @@ def fit_initial_condition(
                 f"{per} per sample point"
             )
     target = check_finite(target, "the initial condition", "give finite values")
+    target = jnp.asarray(target)
     if lift is not None:
         whole = jnp.linalg.norm(target)  # the fit error stays relative to u0
-        target = target - jax.vmap(lambda x: lift(x, t0, mu))(pts)
+        target = target - jax.vmap(lambda x: lift(x, t_lift, mu_lift))(pts)
     if phi_guess is None:
         if isinstance(model, CoLoRAModel) and mu is not None:
             phi_guess = model.phi(model.t_range[0], mu)

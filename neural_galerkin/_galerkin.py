@@ -159,6 +159,7 @@ class GalerkinField(eqx.Module):
         u = lifted(set_phi(self.net, phi), self.lift, t, mu)
         F = jax.vmap(lambda x: self.equation.rhs(u, x, mu))(self.samples)
         if self.lift is not None:
+            assert t is not None  # `lifted` refuses a lift without the time
             lift = self.lift
             F = F - jax.vmap(lambda x: lift.rate(x, t, mu))(self.samples)
         return self.jacobian(phi), self._rows(F)

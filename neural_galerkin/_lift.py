@@ -19,6 +19,8 @@ have no continuous solution at the corners unless the data happen to agree there
 refused; a blended (transfinite) lift would not help, the data themselves conflict.
 """
 
+from typing import TypeGuard
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -37,7 +39,7 @@ class BoundaryLift(eqx.Module):
       to every field, data of shape `(n_fields,)` one value per field).
     """
 
-    boundaries: tuple[pdes.AbstractBoundary | None, ...] = eqx.field(static=True)
+    boundaries: tuple[pdes.Dirichlet | pdes.Neumann | None, ...] = eqx.field(static=True)
     lower: tuple[float, ...] = eqx.field(static=True)
     lengths: tuple[float, ...] = eqx.field(static=True)
     value_shape: tuple[int, ...] = eqx.field(static=True)
@@ -106,8 +108,7 @@ def boundary_lift(equation: pdes.AbstractEquation, bounded: tuple[bool, ...] | N
     bounds = equation.boundaries
     if bounded is None:
         bounded = tuple(not b.periodic for b in bounds)
-    lifted = tuple(b if held and not b.periodic and not b.zero else None
-                   for b, held in zip(bounds, bounded))
+    lifted = tuple(b if held and _nonzero(b) else None for b, held in zip(bounds, bounded))
     if all(b is None for b in lifted):
         return None
     for i, b in enumerate(lifted):
@@ -117,7 +118,7 @@ def boundary_lift(equation: pdes.AbstractEquation, bounded: tuple[bool, ...] | N
             if j == i or other.periodic:
                 continue
             if isinstance(other, pdes.Dirichlet) or (
-                    isinstance(b, pdes.Dirichlet) and not other.zero):
+                    isinstance(b, pdes.Dirichlet) and _nonzero(other)):
                 raise ValueError(
                     f"{equation.name}: {type(b).__name__} data on direction {i} and "
                     f"{type(other).__name__} data {other!r} on direction {j} meet at the "
@@ -130,6 +131,11 @@ def boundary_lift(equation: pdes.AbstractEquation, bounded: tuple[bool, ...] | N
                         equation.value_shape)
     lift.check_shapes()
     return lift
+
+
+def _nonzero(b: pdes.AbstractBoundary) -> TypeGuard[pdes.Dirichlet | pdes.Neumann]:
+    """Whether `b` has boundary data other than the number zero."""
+    return isinstance(b, pdes.Dirichlet | pdes.Neumann) and not b.zero
 
 
 def lifted(u, lift: BoundaryLift | None, t, mu):

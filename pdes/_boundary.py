@@ -11,10 +11,9 @@ The data `lower`, `upper` are numbers, or callables `g(t, mu)` of the time and t
 one value for all fields or one per field (shape `(n_fields,)`).
 """
 
+import math
 from collections.abc import Callable
 from typing import ClassVar
-
-import math
 
 import equinox as eqx
 import jax
