@@ -82,6 +82,11 @@ def pretrain(
     manifold's tangent `J dh/dt` to follow the equation, which is what the equation-driven
     solve needs. `u_t` in the scale is estimated from the data by finite differences in time.
 
+    **Boundary data.** With a `pde` whose boundary data are nonzero or time-dependent, the
+    network keeps its zero-data ansatz and learns `u - L`, `L` the lift that carries the data
+    (`boundary_lift`; the residual term takes `u = L + N`); `config.lift` records it, and
+    `predict` then needs the equation to add `L` back.
+
     **Continuing from a model.** With `init`, training starts from that model's weights (theta
     and the hypernetwork) instead of a fresh initialisation, with a fresh optimiser and learning
     rate schedule; the model's configuration is kept and `config_kwargs` must be empty. Its
