@@ -9,7 +9,7 @@ from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 import pdes
 
 from ._invariants import InvariantConstraints
-from ._lift import BoundaryLift, lifted
+from ._lift import BoundaryLift, boundary_lift, lifted
 from ._linalg import one_by_one, svd_solve
 from ._network import CoLoRAMLP, set_phi
 
@@ -118,6 +118,13 @@ class GalerkinField(eqx.Module):
     active: Int[Array, " s"] | None = None
     field_weights: Float[Array, " fields"] | None = None
     lift: BoundaryLift | None = None
+
+    def __check_init__(self):
+        if self.lift is None and boundary_lift(self.equation,
+                                               self.net.embedding.bounded) is not None:
+            raise ValueError(f"{self.equation.name} has nonzero or time-dependent boundary data "
+                             "that the network's ansatz does not hold alone: pass "
+                             "lift=ng.boundary_lift(equation)")
 
     def _rows(self, a: Array) -> Array:
         """`a` of shape `(n, *fields, ...)` as rows `(n * n_fields, ...)`, field-weighted."""

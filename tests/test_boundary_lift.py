@@ -153,10 +153,13 @@ def test_bad_boundary_data_are_refused_clearly():
     eq = pdes.HeatDirichlet(boundaries=(pdes.Dirichlet(1.0, 0.0),))
     with pytest.raises(ValueError, match="invariants change through the boundary"):
         ng.solve(eq, net, 0.0, 0.1, None, jnp.zeros(3), MU, samples=32, conserve=["mass"])
+    with pytest.raises(ValueError, match="pass lift=ng.boundary_lift"):
+        ng.GalerkinField(eq, net, ng.sample_points(eq, 32), ng.LeastSquares())
     with pytest.raises(ValueError, match="give mu"):
         ng.fit_initial_condition(eq, net, lambda x: 1.0 - x[0], samples=32)
 
 
+@pytest.mark.slow  # trains (2 steps): 41 s measured on 2 CPU cores shared with other work
 def test_pretraining_learns_u_minus_the_lift_and_predict_adds_it_back():
     eq = pdes.HeatDirichlet(boundaries=(pdes.Dirichlet(g_lower, 0.5),))
     data = ng.trajectories_from_fd(eq, (0.02, 0.08), 17, np.linspace(0.0, 0.2, 3))
