@@ -32,6 +32,7 @@ from ._invariants import (
     Mass as Mass,
     get_invariant as get_invariant,
 )
+from ._lift import BoundaryLift as BoundaryLift, boundary_lift as boundary_lift
 from ._model import (
     CoLoRAModel as CoLoRAModel,
     ModelConfig as ModelConfig,

@@ -14,6 +14,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 import pdes
 
+from ._lift import BoundaryLift, boundary_lift
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP
 from ._sampling import AbstractSampler, FixedSampler, UniformSampler, points_per_direction
@@ -47,23 +48,6 @@ def boundary_kinds(equation: pdes.AbstractEquation) -> tuple[str, ...]:
     return tuple(type(b).__name__.lower() for b in equation.boundaries)
 
 
-def ansatz_refusal(equation: pdes.AbstractEquation) -> str | None:
-    """Why the network's ansatz cannot hold the equation's boundary data (it holds zero
-    Dirichlet data by a factor and zero Neumann data by its even embedding), or `None`."""
-    for i, b in enumerate(equation.boundaries):
-        if not isinstance(b, pdes.Dirichlet | pdes.Neumann):
-            continue
-        kind = type(b).__name__
-        for end in ("lower", "upper"):
-            value = getattr(b, end)
-            if callable(value) or float(value) != 0.0:
-                return (f"{equation.name}: direction {i} has {kind} data {value!r} at its "
-                        f"{end} end; the equation-driven solve holds zero boundary data by "
-                        "the ansatz only: write the equation for u minus a lift that carries "
-                        "the data (u - g), or use the reference solver")
-    return None
-
-
 def check_fits(equation: pdes.AbstractEquation, net: CoLoRAMLP) -> None:
     """Refuse a network whose outputs or boundary treatment do not match the equation's
     fields and boundary conditions, saying what to build instead."""
@@ -80,9 +64,26 @@ def check_fits(equation: pdes.AbstractEquation, net: CoLoRAMLP) -> None:
         raise ValueError(
             f"{equation.name} has the boundaries {kinds}, the network's ansatz {have}; "
             f"pretrain a model for this box (ModelConfig(boundaries={kinds}))")
-    why = ansatz_refusal(equation)
-    if why is not None:
-        raise ValueError(why)
+    boundary_lift(equation, net.embedding.bounded)  # refuses data it cannot lift
+
+
+def net_lift(equation: pdes.AbstractEquation, net: CoLoRAMLP) -> BoundaryLift | None:
+    """The lift of `equation`'s nonzero boundary data for `net` (`None` where the network's
+    ansatz holds the data alone)."""
+    return boundary_lift(equation, net.embedding.bounded)
+
+
+def check_lift_data(lift: BoundaryLift | None, t, mu):
+    """`mu`, or a `ValueError` (traced: `mu` through `eqx.error_if`) where the boundary data
+    the lift carries are not finite at `(t, mu)`."""
+    if lift is None:
+        return mu
+    what, advice = "the boundary data at the initial time", "give data g(t, mu) finite there"
+    data = lift.data(t, mu)
+    if not is_traced(data):
+        check_finite(data, what, advice)
+        return mu
+    return eqx.error_if(mu, ~jnp.all(jnp.isfinite(data)), f"{what} contain NaN or inf; {advice}")
 
 
 def check_mu(equation: pdes.AbstractEquation, model, mu):

@@ -146,6 +146,7 @@ def pretrain_command(args) -> int:
 
     from ._checks import boundary_kinds
     from ._cli import load_equation, shipped_equation
+    from ._lift import boundary_lift
     from ._model import load_model
     from ._recipes import RECIPES, default_recipe
     from ._training import (
@@ -244,6 +245,8 @@ def pretrain_command(args) -> int:
         # the network's outputs and boundary ansatz follow the equation's fields and box
         model_kw.setdefault("fields", known.fields)
         model_kw.setdefault("boundaries", boundary_kinds(known))
+    if known is not None and boundary_lift(known) is not None:
+        model_kw.setdefault("pde", known)  # the network learns u minus the data's lift
     if args.init is not None:
         if overrides:
             raise ValueError(f"--init keeps the model's configuration; drop --"

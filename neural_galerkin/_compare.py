@@ -241,7 +241,7 @@ def _run(equation, model, mu, mode, t0, ts, x, options, u0=None, fit_points=None
                     time_compile_s=time_compile, num_steps=0)
     samples = options["samples"]
     start = time.perf_counter()
-    phi0, fit_err = fit_initial_condition(equation, model, u0, mu=mu,
+    phi0, fit_err = fit_initial_condition(equation, model, u0, mu=mu, t0=t0,
                                           samples=samples if fit_points is None else fit_points)
     time_fit = time.perf_counter() - start
     sol, times = compile_and_run(

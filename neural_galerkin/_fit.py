@@ -13,9 +13,11 @@ from ._checks import (
     as_sampler,
     check_finite,
     check_fits,
+    check_lift_data,
     check_mu,
     check_sample_count,
     is_traced,
+    net_lift,
 )
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP, get_phi, num_phi, set_phi
@@ -34,6 +36,7 @@ def fit_initial_condition(
     rtol: float = 1e-10,
     atol: float = 1e-12,
     max_steps: int = 1000,
+    t0: ArrayLike | None = None,
 ) -> tuple[Float[Array, " p"], float]:
     """Fit the online weights to an initial condition: `phi0 = argmin sum_i (u(x_i; phi) -
     u0(x_i))^2` by Levenberg-Marquardt (optimistix). Plain Gauss-Newton can diverge on this
@@ -50,6 +53,9 @@ def fit_initial_condition(
       same size); at least twice as many as online weights.
     - `phi_guess`: starting guess; default `model.phi(t0, mu)` for a pretrained model, else
       the network's current online weights.
+    - `t0`: the initial time, where the lift of nonzero boundary data is taken (the network
+      fits `u0 - L(., t0, mu)`; see `GalerkinField`); default: the start of a pretrained
+      model's time range, else 0.
 
     **Returns:** `(phi0, relative L2 fit error at the samples)` (the error a float for a
     concrete call, a scalar array under `jax.jit` / `jax.vmap`, which trace it).
@@ -65,6 +71,15 @@ def fit_initial_condition(
     sampler = as_sampler(equation, samples)
     check_sample_count(equation, sampler, num_phi(net))
     pts = sampler.fixed_points(equation)  # a dynamic sampler fits on its uniform grid
+    lift = net_lift(equation, net)
+    if lift is not None:
+        if mu is None:
+            raise ValueError(f"{equation.name} has nonzero boundary data: give mu, at which "
+                             "their lift is taken")
+        if t0 is None:
+            t0 = model.t_range[0] if isinstance(model, CoLoRAModel) else 0.0
+        t_lift = jnp.asarray(t0, dtype=pts.dtype)
+        mu = mu_lift = check_lift_data(lift, t_lift, mu)
     if u0 is None:
         if mu is None:
             raise ValueError("give u0, or mu for the equation's default initial condition")
@@ -81,6 +96,10 @@ def fit_initial_condition(
                 f"{per} per sample point"
             )
     target = check_finite(target, "the initial condition", "give finite values")
+    target = jnp.asarray(target)
+    if lift is not None:
+        whole = jnp.linalg.norm(target)  # the fit error stays relative to u0
+        target = target - jax.vmap(lambda x: lift(x, t_lift, mu_lift))(pts)
     if phi_guess is None:
         if isinstance(model, CoLoRAModel) and mu is not None:
             phi_guess = model.phi(model.t_range[0], mu)
@@ -88,6 +107,8 @@ def fit_initial_condition(
             phi_guess = get_phi(net)
     phi_guess = jnp.asarray(phi_guess, dtype=pts.dtype)
     phi0, err = _fit(net, pts, target, phi_guess, rtol, atol, max_steps)
+    if lift is not None:
+        err = err * jnp.linalg.norm(target) / whole
     failed = ~(jnp.isfinite(err) & jnp.all(jnp.isfinite(phi0)))
     if is_traced(phi0):
         return RESULTS.fit_failed.error_if(phi0, failed), err

@@ -9,6 +9,7 @@ from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 import pdes
 
 from ._invariants import InvariantConstraints
+from ._lift import BoundaryLift, boundary_lift, lifted
 from ._linalg import one_by_one, svd_solve
 from ._network import CoLoRAMLP, set_phi
 
@@ -97,6 +98,11 @@ class GalerkinField(eqx.Module):
     `active` (indices of online weights), only those move: `J` has their columns only and the
     other entries of `phi_dot` are zero (randomised sparse updates, `SparseUpdates`).
 
+    **Boundary data.** With a `lift` (`boundary_lift`; `solve` sets it from the equation's
+    nonzero or time-dependent data), the solution is `u = L(x, t, mu) + N(x; phi)` with the
+    network `N` holding zero data by its ansatz, and the right-hand side is
+    `F(L + N) - L_t` (`J` is the network's alone: `L` does not depend on `phi`).
+
     **Systems.** For a network with several outputs (one per field), the rows of `J` and `F`
     are the fields at each sample point (sample-major), the residual of field `k` scaled by
     `field_weights[k]`: the least squares minimises `sum_k w_k^2 ||u_k_t - F_k||^2`, the
@@ -111,6 +117,14 @@ class GalerkinField(eqx.Module):
     conservation: InvariantConstraints | None = None  # with `constrain=True`
     active: Int[Array, " s"] | None = None
     field_weights: Float[Array, " fields"] | None = None
+    lift: BoundaryLift | None = None
+
+    def __check_init__(self):
+        if self.lift is None and boundary_lift(self.equation,
+                                               self.net.embedding.bounded) is not None:
+            raise ValueError(f"{self.equation.name} has nonzero or time-dependent boundary data "
+                             "that the network's ansatz does not hold alone: pass "
+                             "lift=ng.boundary_lift(equation)")
 
     def _rows(self, a: Array) -> Array:
         """`a` of shape `(n, *fields, ...)` as rows `(n * n_fields, ...)`, field-weighted."""
@@ -146,10 +160,15 @@ class GalerkinField(eqx.Module):
 
         return self._rows(jax.vmap(row)(self.samples))
 
-    def system(self, phi: Float[Array, " p"], mu: ArrayLike):
-        """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points."""
-        net = set_phi(self.net, phi)
-        F = jax.vmap(lambda x: self.equation.rhs(net, x, mu))(self.samples)
+    def system(self, phi: Float[Array, " p"], mu: ArrayLike, t: ArrayLike | None = None):
+        """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points; with
+        a `lift` (at time `t`), `F(L + N) - L_t`."""
+        u = lifted(set_phi(self.net, phi), self.lift, t, mu)
+        F = jax.vmap(lambda x: self.equation.rhs(u, x, mu))(self.samples)
+        if self.lift is not None:
+            assert t is not None  # `lifted` refuses a lift without the time
+            lift = self.lift
+            F = F - jax.vmap(lambda x: lift.rate(x, t, mu))(self.samples)
         return self.jacobian(phi), self._rows(F)
 
     def phi_dot(self, phi, J, F) -> Float[Array, " p"]:
@@ -165,7 +184,7 @@ class GalerkinField(eqx.Module):
         return jnp.zeros_like(phi).at[self.active].set(v)
 
     def __call__(self, t, phi: Float[Array, " p"], mu: ArrayLike) -> Float[Array, " p"]:
-        J, F = self.system(phi, mu)
+        J, F = self.system(phi, mu, t)
         return self.phi_dot(phi, J, F)
 
     def residual(self, t, phi: Float[Array, " p"], mu: ArrayLike,
@@ -178,10 +197,10 @@ class GalerkinField(eqx.Module):
         residual is measured there instead. On the fitted points alone it says little where
         the samples are few (with as many points as online weights it is zero whatever the
         error), so the solve measures it on points it did not fit."""
-        J, F = self.system(phi, mu)
+        J, F = self.system(phi, mu, t)
         v = self.phi_dot(phi, J, F)
         if points is not None or self.active is not None:
             where = self.samples if points is None else points
             J, F = eqx.tree_at(lambda f: (f.samples, f.active), self, (where, None),
-                               is_leaf=lambda x: x is None).system(phi, mu)
+                               is_leaf=lambda x: x is None).system(phi, mu, t)
         return jnp.linalg.norm(J @ v - F) / jnp.maximum(jnp.linalg.norm(F), 1e-300)

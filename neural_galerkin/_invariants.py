@@ -14,6 +14,7 @@ from jaxtyping import Array, Bool, Float
 
 import pdes
 
+from . import _linalg
 from ._linalg import one_by_one, svd_solve
 from ._network import CoLoRAMLP, set_phi
 
@@ -222,20 +223,8 @@ class InvariantConstraints(eqx.Module):
         return jax.jacrev(lambda p: self.values(net, p))(phi)
 
     def constrained_lstsq(self, lstsq, J, F, G) -> Float[Array, " p"]:
-        """`argmin ||J v - F||` subject to `G v = rates`, by the null-space method:
-        `v = G^+ r + N w`, with `N` an orthonormal basis of the null space of `G` from its SVD
-        and `w` the (regularised) least-squares solution of `J N w ~ F - J G^+ r`. Where `G`
-        is rank deficient (`degenerate`) the constraints cannot be imposed and `v` is zero: the
-        solve reports `RESULTS.degenerate_constraints` (checked at the start and at every
-        saved time)."""
-        k, p = G.shape
-        svd = partial(jnp.linalg.svd, full_matrices=True)
-        _, s, vt = (one_by_one(svd) if self.one_by_one else svd)(G)
-        r = jnp.zeros((k,), G.dtype) if self.rates is None else self.rates
-        v_p = self._solve(G, r, None)
-        N = vt[k:].T  # (p, p - k)
-        w = lstsq(J @ N, F - J @ v_p)
-        return jnp.where(_full_rank(s), v_p + N @ w, 0.0)
+        """`constrained_lstsq` with `G v = rates` (zero rates by default)."""
+        return constrained_lstsq(lstsq, J, F, G, self.rates, one_by_one=self.one_by_one)
 
     def degenerate(self, net, phi) -> Bool[Array, ""]:
         """Whether the constraint gradients `G = dI/dphi` at `phi` are rank deficient: an
@@ -273,6 +262,26 @@ class InvariantConstraints(eqx.Module):
 
         _, phi, res = jax.lax.while_loop(cond, body, (0, phi, targets - vals))
         return phi, targets - res
+
+
+def constrained_lstsq(lstsq, J: Float[Array, "n p"], F: Float[Array, " n"],
+                      G: Float[Array, "k p"], rates: Float[Array, " k"] | None = None, *,
+                      one_by_one: bool = False) -> Float[Array, " p"]:
+    """`argmin ||J v - F||` subject to the linear equality constraints `G v = rates` (zero
+    where `None`), by the null-space method: `v = G^+ r + N w`, with `N` an orthonormal basis
+    of the null space of `G` from its SVD and `w` the (regularised, `lstsq`) least-squares
+    solution of `J N w ~ F - J G^+ r`. Where `G` is rank deficient the constraints cannot be
+    imposed and `v` is zero (the invariants' solve reports `RESULTS.degenerate_constraints`).
+    `one_by_one`: the small SVDs one batch member at a time under `jax.vmap`."""
+    k, p = G.shape
+    svd = partial(jnp.linalg.svd, full_matrices=True)
+    _, s, vt = (_linalg.one_by_one(svd) if one_by_one else svd)(G)
+    r = jnp.zeros((k,), G.dtype) if rates is None else rates
+    solve = partial(svd_solve, rcond=None)
+    v_p = (_linalg.one_by_one(solve) if one_by_one else solve)(G, r)
+    N = vt[k:].T  # (p, p - k)
+    w = lstsq(J @ N, F - J @ v_p)
+    return jnp.where(_full_rank(s), v_p + N @ w, 0.0)
 
 
 def _full_rank(s: Float[Array, " k"]) -> Bool[Array, ""]:

@@ -42,9 +42,13 @@ class ModelConfig:
     log_mu: bool = False
     # one name per output of the network (a system of fields has several)
     fields: tuple[str, ...] = ("u",)
-    # per direction "periodic", "dirichlet" (zero data, held by the ansatz) or "neumann" (zero
-    # data, held by the even embedding); empty: every direction periodic
+    # per direction "periodic", "dirichlet" (zero data held by the ansatz's factor) or
+    # "neumann" (zero data held by the even embedding); nonzero data are carried by a lift
+    # (see `lift`); empty: every direction periodic
     boundaries: tuple[str, ...] = ()
+    # whether the network was trained on u minus the lift of its equation's nonzero boundary
+    # data (`pretrain(pde=...)`): then `u = L + N`, and `predict` needs the equation
+    lift: bool = False
 
     def __post_init__(self):
         problems = []

@@ -7,7 +7,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 import pdes
 
-from ._checks import check_mu, diagnostic_points, sample_points
+from ._checks import check_mu, diagnostic_points, net_lift, sample_points
 from ._galerkin import GalerkinField, LeastSquares
 from ._model import CoLoRAModel
 from ._solution import RESULTS, Solution
@@ -17,20 +17,35 @@ def predict(model: CoLoRAModel, ts: ArrayLike, mu: ArrayLike, *,
             equation: pdes.AbstractEquation | None = None) -> Solution:
     """Data-driven (CoLoRA-D) prediction: `phi(t, mu) = h(t, mu)` from the hypernetwork.
 
+    A model trained on `u` minus the lift of nonzero boundary data (`model.config.lift`,
+    `pretrain(pde=...)`) needs the `equation` whose data to add back.
+
     **Raises:** `ValueError` if `mu` or a time in `ts` lies outside what the model was trained
-    on (the hypernetwork is not to be trusted there; use the equation-driven `solve`).
+    on (the hypernetwork is not to be trusted there; use the equation-driven `solve`), or
+    where the boundary data's lift and the model's training do not match.
     """
+    lift = None
     if equation is not None:
         mu = check_mu(equation, model, mu)
+        lift = net_lift(equation, model.net)
     else:
         mu = pdes.check_parameter(mu, model.mu_range, model.config.equation)
+    if model.config.lift and equation is None:
+        raise ValueError("the model was trained on u minus the lift of its equation's "
+                         "boundary data: give equation= to add the lift back")
+    if equation is not None and (lift is not None) != model.config.lift:
+        raise ValueError(f"{equation.name} has {'nonzero' if lift else 'zero'} boundary data, "
+                         f"the model was trained {'with' if model.config.lift else 'without'} "
+                         "a lift of such data; pretrain it with pde=equation")
     ts = jnp.atleast_1d(jnp.asarray(ts, dtype=jnp.zeros(()).dtype))
     t0, t1 = model.t_range
     if ts.ndim != 1 or bool(jnp.any(ts < t0 - 1e-12)) or bool(jnp.any(ts > t1 + 1e-12)):
         raise ValueError(f"times must lie in the trained window [{t0:g}, {t1:g}]")
-    phis = _predict(model.hyper, ts, jnp.asarray(mu, float))
+    mu = jnp.asarray(mu, float)
+    phis = _predict(model.hyper, ts, mu)
     return Solution(ts=ts, phis=phis, net=model.net, residuals=None, stats={},
-                    result=RESULTS.successful, mode="d")
+                    result=RESULTS.successful, mode="d", lift=lift,
+                    mu=None if lift is None else mu)
 
 
 @eqx.filter_jit
@@ -53,7 +68,7 @@ def manifold_residual(
     """
     mu = check_mu(equation, model, mu)
     pts = sample_points(equation, samples)
-    field = GalerkinField(equation, model.net, pts, lstsq)
+    field = GalerkinField(equation, model.net, pts, lstsq, lift=net_lift(equation, model.net))
     ts = jnp.atleast_1d(jnp.asarray(ts, dtype=jnp.zeros(()).dtype))
     return _manifold_residual(field, diagnostic_points(equation, pts.shape[0]), model.hyper,
                               ts, jnp.asarray(mu, float))

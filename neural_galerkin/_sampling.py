@@ -106,6 +106,8 @@ class SteepSampler(AbstractSampler):
 
     def __call__(self, equation, net, phi, step):
         fine = uniform_grid(equation, self.n_fine)
+        # the network's slope: a lift of boundary data (linear or quadratic) adds no
+        # steepness of its own to place samples by
         u = set_phi(net, phi)
         slope = jnp.linalg.norm(jax.vmap(jax.grad(u))(fine), axis=1)
         density = self.uniform_fraction + (1 - self.uniform_fraction) * slope / jnp.maximum(

@@ -13,6 +13,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ._checks import is_traced
 from ._invariants import relative_drift
+from ._lift import BoundaryLift, lifted
 from ._network import CoLoRAMLP, set_phi
 
 
@@ -84,6 +85,9 @@ class Solution(eqx.Module):
       member); `message` says it in words.
     - `invariants`: the conserved invariants' values at the saved times (`solve(...,
       conserve=...)`), by name; `drift()` gives their relative drift.
+    - `lift`, `mu`: for nonzero or time-dependent boundary data, the lift `L` that carries
+      them and the parameter it is taken at: `u = L(x, t, mu) + N(x; phi)` (`None` where
+      the network holds the data alone).
 
     `sol.evaluate(x)` gives `u` at points `x` of shape `(..., d)` (or `(n,)` in 1D), for every
     saved time: an array of shape `(len(ts), ...)` (`(B, len(ts), ...)` from `solve_batch`).
@@ -98,6 +102,8 @@ class Solution(eqx.Module):
     mode: str = eqx.field(static=True)
     invariants: dict[str, Float[Array, " t"]] = eqx.field(default_factory=dict)
     residual_tol: float | None = eqx.field(default=None, static=True)
+    lift: BoundaryLift | None = eqx.field(default=None, static=True)
+    mu: Float[Array, ""] | None = None
 
     @property
     def residual_exceeded(self):
@@ -135,7 +141,7 @@ class Solution(eqx.Module):
             raise ValueError(f"points must have shape{hint} (..., {d}) for this {d}-dimensional "
                              f"model, got {x.shape}")
         if is_traced(self.phis):  # inside a trace: evaluated as it is
-            return _evaluate(self.net, self.phis, x)
+            return _evaluate(self.net, self.phis, x, self.ts, self.mu, self.lift)
         bad = ~np.all(np.isfinite(np.asarray(self.phis)), axis=-1)
         if bad.any():
             reached = finite_or(np.broadcast_to(np.asarray(self.ts), bad.shape), -np.inf)
@@ -145,7 +151,7 @@ class Solution(eqx.Module):
                 f"NaN: the solve stopped (last solution at t={last:g}; {self.message}). "
                 "Use the times that have one, or fix the solve (its message says how)"),
                 stacklevel=2)
-        return _evaluate(self.net, self.phis, x)
+        return _evaluate(self.net, self.phis, x, self.ts, self.mu, self.lift)
 
 
 def result_code(result) -> Array:
@@ -173,10 +179,14 @@ def finite_or(a, fill) -> np.ndarray:
 
 
 @eqx.filter_jit
-def _evaluate(net, phis, x):
+def _evaluate(net, phis, x, ts, mu, lift):
     flat = x.reshape(-1, x.shape[-1])
-    out = jax.vmap(lambda phi: jax.vmap(set_phi(net, phi))(flat))(
-        phis.reshape(-1, phis.shape[-1]))
+    times = phis.shape[:-1]  # (t,), or (batch, t) from `solve_batch`
+    ts = jnp.broadcast_to(ts, times).reshape(-1)
+    mus = jnp.zeros(times) if mu is None else jnp.broadcast_to(
+        jnp.reshape(mu, jnp.shape(mu) + (1,)), times)
+    out = jax.vmap(lambda phi, t, m: jax.vmap(lifted(set_phi(net, phi), lift, t, m))(flat))(
+        phis.reshape(-1, phis.shape[-1]), ts, mus.reshape(-1))
     if net.n_fields > 1:  # (times, points, fields) -> the field axis after the times'
         return jnp.moveaxis(out, -1, 1).reshape(phis.shape[:-1] + (net.n_fields,)
                                                 + x.shape[:-1])

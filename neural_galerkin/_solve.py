@@ -18,6 +18,7 @@ from ._checks import (
     as_sampler,
     check_finite,
     check_fits,
+    check_lift_data,
     check_mu,
     check_residual_bounds,
     check_sample_count,
@@ -25,6 +26,7 @@ from ._checks import (
     check_times,
     diagnostic_points,
     is_traced,
+    net_lift,
 )
 from ._galerkin import GalerkinField, LeastSquares, SparseUpdates
 from ._invariants import (
@@ -34,6 +36,7 @@ from ._invariants import (
     as_conservation,
     get_invariant,
 )
+from ._lift import BoundaryLift
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP, num_phi
 from ._outcome import check_solution
@@ -135,6 +138,7 @@ class Setup(eqx.Module):
     sparse: SparseUpdates | None
     progress_meter: dfx.AbstractProgressMeter
     field_weights: Array | None
+    lift: BoundaryLift | None
     max_steps: int | None = eqx.field(static=True)
     residual_tol: float | None = eqx.field(static=True)
     max_residual: float | None = eqx.field(static=True)
@@ -147,6 +151,13 @@ class Setup(eqx.Module):
             raise TypeError(f"equation must be a pdes.AbstractEquation, got "
                             f"{type(equation).__name__}")
         check_fits(equation, net)
+        lift = net_lift(equation, net)
+        conservation = as_conservation(conserve)
+        if lift is not None and conservation is not None:
+            raise ValueError(
+                f"{equation.name} has nonzero or time-dependent boundary data: its invariants "
+                "change through the boundary and are not held (conserve= is for zero data); "
+                "leave conserve out")
         weights = as_field_weights(field_weights, equation.fields)
         check_stepping(controller, max_steps)
         sampler = as_sampler(equation, samples)
@@ -157,9 +168,8 @@ class Setup(eqx.Module):
         subs = saveat.subs
         if not isinstance(subs, dfx.SubSaveAt) or subs.fn is not _DEFAULT_SAVE_FN:
             raise ValueError("saveat must be a single diffrax.SaveAt without fn")
-        return cls(equation, solver, saveat, controller, sampler, lstsq,
-                   as_conservation(conserve), sparse, progress_meter, weights, max_steps,
-                   residual_tol, max_residual)
+        return cls(equation, solver, saveat, controller, sampler, lstsq, conservation, sparse,
+                   progress_meter, weights, lift, max_steps, residual_tol, max_residual)
 
 
 def as_field_weights(weights, fields: tuple[str, ...]) -> Array | None:
@@ -187,7 +197,8 @@ def check_inputs(equation, model, net, setup: Setup, phi0, mu, t0, t1, dt0):
     mu = check_mu(equation, model, mu)
     check_kept(equation, mu, setup.conservation)
     t0, t1, dt0 = check_times(t0, t1, dt0)
-    return phi0, as_array(mu), t0, t1, dt0
+    mu = check_lift_data(setup.lift, t0, as_array(mu))
+    return phi0, mu, t0, t1, dt0
 
 
 def check_kept(equation, mu, conservation: Conservation | None) -> None:
@@ -227,7 +238,8 @@ def _integrate(setup: Setup, net: CoLoRAMLP, phi0, mu, t0, t1, dt0) -> Solution:
                     stats={k: v for k, v in sol.stats.items() if k.startswith("num_")},
                     result=result, mode="eq",
                     invariants={name: invariants[:, k] for k, name in enumerate(names)},
-                    residual_tol=setup.residual_tol)
+                    residual_tol=setup.residual_tol, lift=setup.lift,
+                    mu=None if setup.lift is None else mu)
 
 
 def classify(dfx_result, phis, residuals, degenerate, bound) -> RESULTS:
@@ -277,7 +289,8 @@ def assemble(setup: Setup, net, phi0, mu):
     projection = constraints if constraints is not None and constraints.project else None
     sampler = setup.sampler
     field = GalerkinField(equation, net, sampler(equation, net, phi0, jnp.array(0)),
-                          setup.lstsq, constraint, field_weights=setup.field_weights)
+                          setup.lstsq, constraint, field_weights=setup.field_weights,
+                          lift=setup.lift)
     # the residual diagnostic solves on fixed points, comparable across samplers, and is
     # measured on points it did not fit
     fit = eqx.tree_at(lambda f: f.samples, field, sampler.fixed_points(equation))

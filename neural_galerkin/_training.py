@@ -28,7 +28,7 @@ from ._checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from ._checks import boundary_kinds
+from ._checks import boundary_kinds, net_lift
 from ._data import (  # noqa: F401 (re-exported: these lived here)
     PointTrajectories,
     Trajectories,
@@ -36,6 +36,7 @@ from ._data import (  # noqa: F401 (re-exported: these lived here)
     trajectories_from_exact,
     trajectories_from_fd,
 )
+from ._lift import boundary_lift, lifted
 from ._model import CoLoRAModel, ModelConfig, make_model
 from ._network import set_phi
 from ._training_checks import check_init, check_settings
@@ -80,6 +81,11 @@ def pretrain(
     range, not only the training values) times `residual_points` random points. It asks the
     manifold's tangent `J dh/dt` to follow the equation, which is what the equation-driven
     solve needs. `u_t` in the scale is estimated from the data by finite differences in time.
+
+    **Boundary data.** With a `pde` whose boundary data are nonzero or time-dependent, the
+    network keeps its zero-data ansatz and learns `u - L`, `L` the lift that carries the data
+    (`boundary_lift`; the residual term takes `u = L + N`); `config.lift` records it, and
+    `predict` then needs the equation to add `L` back.
 
     **Continuing from a model.** With `init`, training starts from that model's weights (theta
     and the hypernetwork) instead of a fresh initialisation, with a fresh optimiser and learning
@@ -152,7 +158,8 @@ def pretrain(
             if len(pde.fields) != len(fields):
                 raise ValueError(f"the data have {len(fields)} field(s) {fields}, {pde.name} "
                                  f"{pde.fields}")
-            implied = {"fields": pde.fields, "boundaries": boundary_kinds(pde)}
+            implied = {"fields": pde.fields, "boundaries": boundary_kinds(pde),
+                       "lift": boundary_lift(pde) is not None}
         config = ModelConfig(equation=equation, lower=data.lower, lengths=data.lengths,
                              t_range=(float(data.t[0]), float(data.t[-1])),
                              mu_range=(mu_lo, mu_hi), log_mu=log_mu,
@@ -165,6 +172,13 @@ def pretrain(
         else:
             model = check_init(init, config, config_kwargs)
     config = model.config
+    lift = None if pde is None else net_lift(pde, model.net)
+    if (lift is not None) != config.lift:
+        raise ValueError(
+            f"the model was {'made for' if config.lift else 'not made for'} a lift of nonzero "
+            f"boundary data, but pde={None if pde is None else pde.name} has "
+            f"{'such data' if lift is not None else 'none'}; pretrain a fresh model with "
+            "pde= the equation whose data the network is to hold")
     dtype = jnp.zeros(()).dtype
     n_fields = config.n_fields
     if n_fields == 1:
@@ -178,6 +192,8 @@ def pretrain(
     # each field's mean square: the loss is relative per field, so that a system's fields
     # count alike whatever their magnitudes (one field: the plain relative error)
     scale = jnp.mean(u**2) if n_fields == 1 else jnp.mean(u**2, axis=(0, 1))
+    if lift is not None:  # the network learns u minus the lift of the data
+        u = u - jax.vmap(lambda mt: jax.vmap(lambda x: lift(x, mt[1], mt[0]))(pts))(mu_t)
 
     schedule = optax.warmup_cosine_decay_schedule(
         init_value=learning_rate / 30, peak_value=learning_rate,
@@ -209,10 +225,12 @@ def pretrain(
 
         def one(t, mu):
             phi, phi_t = jax.jvp(lambda s: m.hyper(s, mu), (t,), (jnp.ones_like(t),))
-            net = set_phi(m.net, phi)
+            net = lifted(set_phi(m.net, phi), lift, t, mu)
 
             def r(xi):
                 u_t = jax.jvp(lambda p: set_phi(m.net, p)(xi), (phi,), (phi_t,))[1]
+                if lift is not None:
+                    u_t = u_t + lift.rate(xi, t, mu)
                 return u_t - rhs(net, xi, mu)
 
             return jax.vmap(r)(x)

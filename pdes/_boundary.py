@@ -11,6 +11,7 @@ The data `lower`, `upper` are numbers, or callables `g(t, mu)` of the time and t
 one value for all fields or one per field (shape `(n_fields,)`).
 """
 
+import math
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -46,6 +47,15 @@ class _Data(AbstractBoundary):
             if isinstance(g, bool) or not (isinstance(g, int | float) or callable(g)):
                 raise TypeError(f"{type(self).__name__}: {end} must be a number or a function "
                                 f"g(t, mu), got {g!r}")
+            if not callable(g) and not math.isfinite(g):
+                raise ValueError(f"{type(self).__name__}: {end} must be a finite number, got "
+                                 f"{g!r}")
+
+    @property
+    def zero(self) -> bool:
+        """Whether both data are the number zero (what the network's ansatz holds alone)."""
+        return not (callable(self.lower) or callable(self.upper)) and (
+            float(self.lower) == 0.0 and float(self.upper) == 0.0)
 
     @property
     def constant(self) -> bool:

@@ -9,10 +9,17 @@ from ._operators import AbstractField
 
 
 class HeatDirichlet(AbstractExactEquation):
-    """The heat equation `u_t = mu u_xx` on the interval `[0, 1]` with zero Dirichlet data at
-    both ends, `u(0, t) = u(1, t) = 0` (`boundaries = (pdes.Dirichlet(0, 0),)`): the simplest
-    bounded problem, with a closed-form solution to check the bounded-direction machinery
-    against.
+    """The heat equation `u_t = mu u_xx` on the interval `[0, 1]` with Dirichlet data at both
+    ends, by default zero, `u(0, t) = u(1, t) = 0` (`boundaries = (pdes.Dirichlet(0, 0),)`):
+    the simplest bounded problem, with a closed-form solution to check the bounded-direction
+    machinery against.
+
+    Other data: `HeatDirichlet(boundaries=(pdes.Dirichlet(a, b),))` with numbers `a`, `b`
+    adds the steady state `a (1 - z) + b z` (`z = (x - lower) / L`) to the initial condition
+    and to `exact` (the difference solves the problem with zero data); with functions
+    `a(t, mu)`, `b(t, mu)` the initial condition gains `a(0, mu) (1 - z) + b(0, mu) z` and
+    `exact` refuses (no closed form: compare with the reference), as it does for other
+    conditions (`pdes.Neumann` ends: the initial condition is the sine series alone).
 
     The parameter is the diffusivity `mu` in `[0.01, 0.1]`. Default initial condition: the
     Fourier-sine series `u0 = sum_m a_m sin(k_m pi x)` of `modes` (pairs `(a_m, k_m)`, integer
@@ -60,10 +67,32 @@ class HeatDirichlet(AbstractExactEquation):
         return jnp.asarray(mu) * field.laplacian()
 
     def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        return self.exact(x, 0.0, mu)
+        return self._steady(x, 0.0, mu) + self._modes(x, 0.0, mu)
 
     def exact(self, x: Float[Array, " d"], t: ArrayLike, mu: ArrayLike) -> Float[Array, ""]:
-        """`sum_m a_m exp(-mu (k_m pi / L)^2 t) sin(k_m pi (x - a) / L)` on `[a, a + L]`."""
+        """`g_0 (1 - z) + g_1 z + sum_m a_m exp(-mu (k_m pi / L)^2 t) sin(k_m pi z)`,
+        `z = (x - a) / L` on `[a, a + L]`, for constant data `g_0`, `g_1`.
+
+        **Raises:** `ValueError` for time-dependent or non-Dirichlet data (no closed form
+        here)."""
+        b = self.boundaries[0]
+        if not (isinstance(b, Dirichlet) and b.constant):
+            raise ValueError(f"{self.name}: the exact solution is known for constant Dirichlet "
+                             f"data only, not {b!r}; compare with the reference "
+                             "(reference='spectral')")
+        return self._steady(x, t, mu) + self._modes(x, t, mu)
+
+    def _steady(self, x, t, mu):
+        """The linear interpolation of Dirichlet data between the ends (zero otherwise)."""
+        (a,), (length,) = self.lower, self.lengths
+        z = (x[0] - a) / length
+        b = self.boundaries[0]
+        if not isinstance(b, Dirichlet):
+            return jnp.zeros_like(z)
+        lo, hi = b.values(t, mu)
+        return lo * (1 - z) + hi * z
+
+    def _modes(self, x, t, mu):
         (a,), (length,) = self.lower, self.lengths
         z = (x[0] - a) / length
         out = jnp.zeros_like(z)
