@@ -9,7 +9,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Bool, Float
 
 from ._checks import is_traced
 from ._invariants import relative_drift
@@ -84,6 +84,11 @@ class Solution(eqx.Module):
       member); `message` says it in words.
     - `invariants`: the conserved invariants' values at the saved times (`solve(...,
       conserve=...)`), by name; `drift()` gives their relative drift.
+    - `active`: with adaptive online weights (`solve(..., adaptive=...)`), which online
+      weights were in the active set at each saved time, shape `(len(ts), p)` (a change at
+      the start of a step counts from that time on); `stats` then also counts the changes
+      of the set (`num_online_changes`) and the pool members that came online
+      (`num_online_added`) and went offline (`num_online_dropped`). `None` otherwise.
 
     `sol.evaluate(x)` gives `u` at points `x` of shape `(..., d)` (or `(n,)` in 1D), for every
     saved time: an array of shape `(len(ts), ...)` (`(B, len(ts), ...)` from `solve_batch`).
@@ -98,6 +103,7 @@ class Solution(eqx.Module):
     mode: str = eqx.field(static=True)
     invariants: dict[str, Float[Array, " t"]] = eqx.field(default_factory=dict)
     residual_tol: float | None = eqx.field(default=None, static=True)
+    active: Bool[Array, "t p"] | None = None
 
     @property
     def residual_exceeded(self):
