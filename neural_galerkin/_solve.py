@@ -13,6 +13,7 @@ from jaxtyping import Array, ArrayLike
 
 import pdes
 
+from ._adaptive import AdaptiveOnline
 from ._checks import (
     as_array,
     as_net,
@@ -27,7 +28,6 @@ from ._checks import (
     diagnostic_points,
     is_traced,
 )
-from ._adaptive import AdaptiveOnline
 from ._galerkin import GalerkinField, LeastSquares, SparseUpdates
 from ._invariants import (
     AbstractInvariant,

@@ -57,8 +57,8 @@ def test_online_labels(problem):
 
 def test_adaptive_set_lowers_the_error(problem, fixed):
     eq, net, labels, base, phi0, error = problem
-    sol = ng.solve(eq, net, 0.0, T1, None, phi0, MU, adaptive=ng.AdaptiveOnline(base, tol=0.05),
-                   **KW)
+    sol = ng.solve(eq, net, 0.0, T1, None, phi0, MU,
+                   adaptive=ng.AdaptiveOnline(base, tol=0.05, max_add=1), **KW)
     # measured: the fixed base set 1.13, the adaptive set 0.159 (the initial fit's error, which
     # the translation keeps): a factor 7.1
     assert error(fixed) > 5 * error(sol)
@@ -101,7 +101,9 @@ def test_adaptive_with_conservation(problem):
     sol = ng.solve(eq, net, 0.0, T1, None, phi0, MU, adaptive=ng.AdaptiveOnline(base, tol=0.05),
                    conserve=["mass"], **KW)
     assert sol.drift()["mass"] < 1e-12
-    assert int(sol.stats["num_online_added"]) == 1
+    # every member that passes comes online (max_add=None); the shift stays, the rest go
+    assert np.all(np.asarray(sol.active)[:, 0])
+    assert int(sol.stats["num_online_added"]) >= 1
     assert error(sol) < 0.2
 
 
@@ -113,10 +115,11 @@ def test_decide_adds_the_best_member_and_drops_the_idle():
     F = jnp.array([3.0, 0.0, 2.0, 1.0, 0.0, 0.0])
     base = jnp.array([True, False, False, False])
     lstsq = ng.LeastSquares()
-    mask, added, dropped = ng.AdaptiveOnline([0], tol=0.1).decide(J, F, base, lstsq, base)
+    mask, added, dropped = ng.AdaptiveOnline([0], tol=0.1, max_add=1).decide(
+        J, F, base, lstsq, base)
     assert mask.tolist() == [True, False, True, False] and not dropped.any()
-    two = ng.AdaptiveOnline([0], tol=0.1, max_add=2).decide(J, F, base, lstsq, base)[0]
-    assert two.tolist() == [True, False, True, True]
+    every = ng.AdaptiveOnline([0], tol=0.1).decide(J, F, base, lstsq, base)[0]
+    assert every.tolist() == [True, False, True, True]
     # below the tolerance nothing comes online; an idle active member goes offline
     current = jnp.array([True, True, False, False])
     mask, added, dropped = ng.AdaptiveOnline([0], tol=0.7).decide(J, F, current, lstsq, base)
