@@ -130,6 +130,25 @@ def test_decide_adds_the_best_member_and_drops_the_idle():
     assert mask.tolist() == [True, False, False, False]
 
 
+def test_record_of_the_active_set():
+    """Three changes into a record of two: the last one overwrites the second, the counts
+    keep all three; a change at `t` counts from `t` on."""
+    adaptive = ng.AdaptiveOnline([0], max_changes=2)
+    base = jnp.array([True, False, False])
+    state = adaptive.init(3, jnp.float64)
+    sets = [[True, True, False], [True, True, True], [True, False, True]]
+    for t, new in zip((0.1, 0.2, 0.3), sets):
+        new = jnp.array(new)
+        state = adaptive.record(state, jnp.asarray(t), new, new & ~state.mask,
+                                state.mask & ~new)
+        unchanged = adaptive.record(state, jnp.asarray(t + 0.05), new, new & False, new & False)
+        assert int(unchanged.n_changes) == int(state.n_changes)
+    assert int(state.n_changes) == 3 and int(state.n_added) == 2 and int(state.n_dropped) == 1
+    active = state.active_at(jnp.array([0.0, 0.1, 0.15, 0.3, 0.4]), base)
+    assert np.asarray(active).tolist() == [[True, False, False]] + [[True, True, False]] * 2 + [
+        [True, False, True]] * 2
+
+
 def test_adaptive_bad_input(problem):
     eq, net, _, base, phi0, _ = problem
     with pytest.raises(ValueError, match="non-negative"):
