@@ -4,12 +4,15 @@ residual of the active set rises above a tolerance and takes off where they stop
 (augment, solve, truncate, in the spirit of dynamical low-rank training)."""
 
 from collections.abc import Sequence
+from functools import partial
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
+
+from ._linalg import one_by_one
 
 
 class AdaptiveOnline(eqx.Module):
@@ -130,8 +133,12 @@ class AdaptiveOnline(eqx.Module):
         """The active set for the next step from the Galerkin system `J`, `F` (all columns) at
         its start and the current set `mask`: `(new_mask, added, dropped)`."""
         n, p = J.shape
+        # one batch member at a time where the least squares does so (`_linalg.one_by_one`)
+        qr, svd = jnp.linalg.qr, partial(jnp.linalg.svd, full_matrices=False)
+        if lstsq.one_by_one:
+            qr, svd = one_by_one(qr), one_by_one(svd)
         if n > p:  # every quantity below lives in the range of J: work with its p x p triangle
-            Q, R = jnp.linalg.qr(J)
+            Q, R = qr(J)
             f = Q.T @ F
         else:
             R, f = J, F
@@ -146,7 +153,7 @@ class AdaptiveOnline(eqx.Module):
         col = jnp.linalg.norm(R, axis=0)
         dropped = pool & mask & (jnp.abs(v) * col < self.drop_tol * Fn)
         # q_j: the part of column j orthogonal to the active columns' span
-        U, s, _ = jnp.linalg.svd(Rm, full_matrices=False)
+        U, s, _ = svd(Rm)
         Uk = jnp.where(s > 1e-10 * jnp.maximum(s[0], 1e-300), U, 0.0)
         q = R - Uk @ (Uk.T @ R)
         qn = jnp.linalg.norm(q, axis=0)

@@ -176,8 +176,7 @@ class Setup(eqx.Module):
             raise ValueError("saveat must be a single diffrax.SaveAt without fn")
         return cls(equation, solver, saveat, controller, sampler, lstsq,
                    as_conservation(conserve), sparse, adaptive, progress_meter, weights,
-                   max_steps,
-                   residual_tol, max_residual)
+                   max_steps, residual_tol, max_residual)
 
 
 def as_field_weights(weights, fields: tuple[str, ...]) -> Array | None:
