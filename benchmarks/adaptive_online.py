@@ -78,7 +78,7 @@ def main():
         if isinstance(eq, pdes.AbstractExactEquation):
             x = eq.grid(4096).reshape(-1, 1)
             ref = np.asarray(jax.vmap(lambda t: jax.vmap(lambda y: eq.exact(y, t, mu))(x))(ts))
-            ref_name = "exact"
+            ref_name = "exact solution"
         else:
             x = eq.grid(4096).reshape(-1, 1)
             ref = np.asarray(pdes.reference_solve(eq, mu, 4096, ts).us)
