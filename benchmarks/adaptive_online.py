@@ -13,7 +13,8 @@ layers. Rows: the full set (every weight always online, the plain solve), the fi
 space-time relative L2 against the reference (`pdes.reference_solve`, its default method, on
 4096 points; an equation with an exact solution: that) at 41 times; times are the shortest
 of two calls after a first, compiling one (the machine may be shared). `--max-add`: as in
-`AdaptiveOnline` (1 unless given; the library's default is the whole pool). Writes `NAME.md/.json` under `--out`.
+`AdaptiveOnline` (1 unless given; the library's default is the whole pool). Writes
+`NAME.md/.json` under `--out`.
 """
 
 import argparse

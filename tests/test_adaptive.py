@@ -107,6 +107,25 @@ def test_adaptive_with_conservation(problem):
     assert error(sol) < 0.2
 
 
+def test_adaptive_batch_equals_single_solves(problem):
+    """`solve_batch` (vmapped) with adaptive online weights: each member's weights, active
+    sets and residuals are those of its own solve."""
+    eq, net, _, base, _, _ = problem
+    mus = jnp.array([0.8, 1.2])
+    phi0 = jnp.stack([ng.fit_initial_condition(eq, net, mu=float(m), samples=64)[0]
+                      for m in mus])
+    adaptive = ng.AdaptiveOnline(base, tol=0.05, max_add=1)
+    batch = ng.solve_batch(eq, net, 0.0, T1, None, phi0, mus, batch_size=2, adaptive=adaptive,
+                           **KW)
+    assert batch.active.shape == (2, len(TS), 7)
+    for i in range(2):
+        one = ng.solve(eq, net, 0.0, T1, None, phi0[i], mus[i], adaptive=adaptive, **KW)
+        assert float(jnp.max(jnp.abs(one.phis - batch.phis[i]))) < 1e-10
+        assert np.array_equal(np.asarray(one.active), np.asarray(batch.active[i]))
+        assert float(jnp.max(jnp.abs(one.residuals - batch.residuals[i]))) < 1e-10
+        assert int(batch.stats["num_online_added"][i]) == int(one.stats["num_online_added"])
+
+
 def test_decide_adds_the_best_member_and_drops_the_idle():
     """`decide` on a system with orthonormal columns `e_0..e_3` and `F = 3 e_0 + 2 e_2 + e_3`:
     the base `{0}` leaves `2 e_2 + e_3` (relative residual 0.60); member 2 reduces it most,
