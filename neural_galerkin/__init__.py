@@ -2,6 +2,7 @@
 
 import importlib.metadata
 
+from ._adaptive import AdaptiveOnline as AdaptiveOnline, online_labels as online_labels
 from ._batch import solve_batch as solve_batch
 from ._checkpoint import Checkpoint as Checkpoint, load_checkpoint as load_checkpoint
 from ._checks import (

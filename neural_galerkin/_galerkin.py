@@ -4,7 +4,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
 import pdes
 
@@ -108,6 +108,11 @@ class GalerkinField(eqx.Module):
     `field_weights[k]`: the least squares minimises `sum_k w_k^2 ||u_k_t - F_k||^2`, the
     Dirac-Frenkel condition in that weighted norm. `solve` passes its `field_weights`
     (default `None`: all 1, the plain L2 norm over every field).
+
+    With `mask` (a boolean over the online weights; adaptive online weights,
+    `AdaptiveOnline`), only the masked weights move: the other columns of `J` (and of the
+    constraint Jacobian) are zero, which the truncated SVD gives a zero coefficient, and
+    their entries of `phi_dot` are zero.
     """
 
     equation: pdes.AbstractEquation
@@ -118,6 +123,7 @@ class GalerkinField(eqx.Module):
     active: Int[Array, " s"] | None = None
     field_weights: Float[Array, " fields"] | None = None
     lift: BoundaryLift | None = None
+    mask: Bool[Array, " p"] | None = None
 
     def __check_init__(self):
         if self.lift is None and boundary_lift(self.equation,
@@ -151,7 +157,8 @@ class GalerkinField(eqx.Module):
 
         if self.active is None:
             grad = jax.grad if self.net.n_fields == 1 else jax.jacrev
-            return self._rows(jax.vmap(grad(u_of), in_axes=(None, 0))(phi, self.samples))
+            J = self._rows(jax.vmap(grad(u_of), in_axes=(None, 0))(phi, self.samples))
+            return J if self.mask is None else jnp.where(self.mask, J, 0.0)
         tangents = jnp.eye(phi.shape[0], dtype=phi.dtype)[self.active]
 
         def row(x):  # (s,) or, for several fields, (fields, s)
@@ -176,9 +183,13 @@ class GalerkinField(eqx.Module):
             G = self.conservation.jacobian(self.net, phi)
             if self.active is not None:
                 G = G[:, self.active]
+            if self.mask is not None:
+                G = jnp.where(self.mask, G, 0.0)
             v = self.conservation.constrained_lstsq(self.lstsq, J, F, G)
         else:
             v = self.lstsq(J, F)
+        if self.mask is not None:
+            v = jnp.where(self.mask, v, 0.0)
         if self.active is None:
             return v
         return jnp.zeros_like(phi).at[self.active].set(v)

@@ -9,7 +9,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Bool, Float
 
 from ._checks import is_traced
 from ._invariants import relative_drift
@@ -88,6 +88,11 @@ class Solution(eqx.Module):
     - `lift`, `mu`: for nonzero or time-dependent boundary data, the lift `L` that carries
       them and the parameter it is taken at: `u = L(x, t, mu) + N(x; phi)` (`None` where
       the network holds the data alone).
+    - `active`: with adaptive online weights (`solve(..., adaptive=...)`), which online
+      weights were in the active set at each saved time, shape `(len(ts), p)` (a change at
+      the start of a step counts from that time on); `stats` then also counts the changes
+      of the set (`num_online_changes`) and the pool members that came online
+      (`num_online_added`) and went offline (`num_online_dropped`). `None` otherwise.
 
     `sol.evaluate(x)` gives `u` at points `x` of shape `(..., d)` (or `(n,)` in 1D), for every
     saved time: an array of shape `(len(ts), ...)` (`(B, len(ts), ...)` from `solve_batch`).
@@ -104,6 +109,7 @@ class Solution(eqx.Module):
     residual_tol: float | None = eqx.field(default=None, static=True)
     lift: BoundaryLift | None = eqx.field(default=None, static=True)
     mu: Float[Array, ""] | None = None
+    active: Bool[Array, "t p"] | None = None
 
     @property
     def residual_exceeded(self):

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 
 import diffrax as dfx
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
 
 import pdes
 
+from ._adaptive import AdaptiveOnline
 from ._checks import (
     as_array,
     as_net,
@@ -69,6 +71,7 @@ def solve(
     residual_tol: float | None = 0.1,
     max_residual: float | None = None,
     field_weights: Sequence[float] | None = None,
+    adaptive: AdaptiveOnline | None = None,
 ) -> Solution:
     """Equation-driven (Neural Galerkin) solve: integrate `phi_dot = argmin ||J phi_dot - F||`
     from `phi(t0) = phi0` to `t1` with diffrax. Shaped like `diffrax.diffeqsolve`, and like
@@ -105,6 +108,11 @@ def solve(
       residual in the least squares (`GalerkinField`); default: all 1, the plain L2
       Dirac-Frenkel condition over every field. Raise a field's weight where its magnitude
       is much smaller than the others' and it should still be followed as closely.
+    - `adaptive`: `AdaptiveOnline(base, tol=..., drop_tol=..., max_add=...)`: only the
+      `base` online weights move from the start; the others (the pool) come online where
+      the Galerkin residual of the active set rises above `tol` and go offline where they
+      stop contributing. `Solution.active` records the set in force at the saved times, and
+      the residuals are those of that set. Not with `sparse_updates`.
 
     **Returns:** a `Solution`; its `result` says what happened (`RESULTS`).
 
@@ -119,7 +127,7 @@ def solve(
     net = as_net(model)
     setup = Setup.make(equation, net, solver, saveat, stepsize_controller, samples, lstsq,
                        max_steps, progress_meter, conserve, sparse_updates, residual_tol,
-                       max_residual, field_weights)
+                       max_residual, field_weights, adaptive)
     phi0, mu, t0, t1, dt0 = check_inputs(equation, model, net, setup, phi0, mu, t0, t1, dt0)
     return check_solution(_integrate(setup, net, phi0, mu, t0, t1, dt0), throw=throw)
 
@@ -136,6 +144,7 @@ class Setup(eqx.Module):
     lstsq: LeastSquares
     conservation: Conservation | None
     sparse: SparseUpdates | None
+    adaptive: AdaptiveOnline | None
     progress_meter: dfx.AbstractProgressMeter
     field_weights: Array | None
     lift: BoundaryLift | None
@@ -146,7 +155,7 @@ class Setup(eqx.Module):
     @classmethod
     def make(cls, equation, net, solver, saveat, controller, samples, lstsq, max_steps,
              progress_meter, conserve, sparse, residual_tol, max_residual,
-             field_weights=None) -> "Setup":
+             field_weights=None, adaptive=None) -> "Setup":
         if not isinstance(equation, pdes.AbstractEquation):
             raise TypeError(f"equation must be a pdes.AbstractEquation, got "
                             f"{type(equation).__name__}")
@@ -165,11 +174,20 @@ class Setup(eqx.Module):
         check_residual_bounds(residual_tol, max_residual)
         if sparse is not None and not isinstance(sparse, SparseUpdates):
             raise TypeError(f"sparse_updates must be a SparseUpdates, got {sparse!r}")
+        if adaptive is not None:
+            if not isinstance(adaptive, AdaptiveOnline):
+                raise TypeError(f"adaptive must be an AdaptiveOnline, got {adaptive!r}")
+            if sparse is not None:
+                raise ValueError("adaptive online weights choose which weights move from the "
+                                 "residual, sparse updates draw them at random: use one of "
+                                 "adaptive= and sparse_updates=")
+            adaptive.mask(num_phi(net))  # the base fits the network
         subs = saveat.subs
         if not isinstance(subs, dfx.SubSaveAt) or subs.fn is not _DEFAULT_SAVE_FN:
             raise ValueError("saveat must be a single diffrax.SaveAt without fn")
         return cls(equation, solver, saveat, controller, sampler, lstsq, conservation, sparse,
-                   progress_meter, weights, lift, max_steps, residual_tol, max_residual)
+                   adaptive, progress_meter, weights, lift, max_steps, residual_tol,
+                   max_residual)
 
 
 def as_field_weights(weights, fields: tuple[str, ...]) -> Array | None:
@@ -226,6 +244,15 @@ def _integrate(setup: Setup, net: CoLoRAMLP, phi0, mu, t0, t1, dt0) -> Solution:
         progress_meter=setup.progress_meter)
     assert sol.ys is not None and sol.ts is not None  # saved as `saveat` asks
     phis, residuals, invariants, degenerate = sol.ys
+    stats = {k: v for k, v in sol.stats.items() if k.startswith("num_")}
+    active = None
+    if setup.adaptive is not None:
+        assert sol.solver_state is not None  # saved for the record of the active set
+        record = sol.solver_state[2]
+        active = record.active_at(sol.ts, jnp.asarray(setup.adaptive.mask(phi0.shape[0])))
+        residuals = _active_residuals(saveat.subs.fn, sol.ts, phis, mu, active)
+        stats.update(num_online_changes=record.n_changes, num_online_added=record.n_added,
+                     num_online_dropped=record.n_dropped)
     if constraints is not None and constraints.constrain:
         # at the start, and at the saved times the solve reached (the others are filled in)
         reached = jnp.isfinite(jnp.asarray(sol.ts))
@@ -235,8 +262,7 @@ def _integrate(setup: Setup, net: CoLoRAMLP, phi0, mu, t0, t1, dt0) -> Solution:
     result = classify(sol.result, phis, residuals, degenerate, setup.max_residual)
     names = () if constraints is None else constraints.names
     return Solution(ts=sol.ts, phis=phis, net=net, residuals=residuals,
-                    stats={k: v for k, v in sol.stats.items() if k.startswith("num_")},
-                    result=result, mode="eq",
+                    stats=stats, result=result, mode="eq", active=active,
                     invariants={name: invariants[:, k] for k, name in enumerate(names)},
                     residual_tol=setup.residual_tol, lift=setup.lift,
                     mu=None if setup.lift is None else mu)
@@ -298,14 +324,33 @@ def assemble(setup: Setup, net, phi0, mu):
         field = eqx.tree_at(lambda f: f.active, field,
                             setup.sparse(phi0.shape[0], jnp.array(0)),
                             is_leaf=lambda x: x is None)
+    adaptive = setup.adaptive
+    if adaptive is not None:
+        field = eqx.tree_at(lambda f: f.mask, field, jnp.asarray(adaptive.mask(phi0.shape[0])),
+                            is_leaf=lambda x: x is None)
     solver = setup.solver
-    if sampler.dynamic or projection is not None or setup.sparse is not None:
+    if (sampler.dynamic or projection is not None or setup.sparse is not None
+            or adaptive is not None):
         solver = GalerkinSolver(solver, sampler if sampler.dynamic else None, projection,
-                                setup.sparse)
+                                setup.sparse, adaptive)
+    # with adaptive online weights the residual is measured after the solve, with the set in
+    # force at each saved time (the saving function does not see the solver's state)
     save = _Save(fit, diagnostic_points(equation, fit.samples.shape[0]), projection,
-                 constraints)
+                 constraints, with_residual=adaptive is None)
     saveat = eqx.tree_at(lambda s: s.subs.fn, setup.saveat, save)
+    if adaptive is not None:  # the record of the active set is in the final solver state
+        saveat = eqx.tree_at(lambda s: s.solver_state, saveat, True)
     return field, solver, saveat, constraints
+
+
+def _active_residuals(save: "_Save", ts, phis, mu, active):
+    """The residual diagnostic of `_Save` at the saved times, with the active set there."""
+
+    def one(t, phi, mask):
+        field = eqx.tree_at(lambda f: f.mask, save.field, mask, is_leaf=lambda x: x is None)
+        return field.residual(t, phi, mu, save.points)
+
+    return jax.vmap(one)(ts, phis, active)
 
 
 class _Save(eqx.Module):
@@ -318,6 +363,7 @@ class _Save(eqx.Module):
     points: Array
     projection: InvariantConstraints | None
     constraints: InvariantConstraints | None
+    with_residual: bool = eqx.field(default=True, static=True)
 
     def __call__(self, t, phi, mu):
         net = self.field.net
@@ -330,4 +376,6 @@ class _Save(eqx.Module):
         degenerate = (self.constraints.degenerate(net, phi)
                       if self.constraints is not None and self.constraints.constrain
                       else jnp.array(False))
-        return phi, self.field.residual(t, phi, mu, self.points), inv, degenerate
+        residual = (self.field.residual(t, phi, mu, self.points) if self.with_residual
+                    else jnp.zeros((), phi.dtype))
+        return phi, residual, inv, degenerate

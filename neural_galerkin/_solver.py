@@ -6,6 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ._adaptive import AdaptiveOnline
 from ._galerkin import GalerkinField, SparseUpdates
 from ._invariants import InvariantConstraints
 from ._sampling import AbstractSampler
@@ -27,12 +28,18 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
     starts from it: the invariants are then held to round-off at every step.
 
     With `sparse` (`SparseUpdates`), a new random subset of online weights is drawn at the
-    start of every step, and only those move during it."""
+    start of every step, and only those move during it.
+
+    With `adaptive` (`AdaptiveOnline`), the set of online weights that move is chosen at the
+    start of every step from the Galerkin system there (`AdaptiveOnline.decide`), after the
+    resampling; it is part of the solver state, so a rejected step is retried with the set it
+    started with, and its changes are recorded there."""
 
     solver: dfx.AbstractSolver  # pyright: ignore[reportIncompatibleVariableOverride]
     sampler: AbstractSampler | None = None
     projection: InvariantConstraints | None = None  # with `project=True`
     sparse: SparseUpdates | None = None
+    adaptive: AdaptiveOnline | None = None
 
     @property
     def term_structure(self):  # pyright: ignore[reportIncompatibleVariableOverride]
@@ -52,10 +59,12 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
         return self.solver.error_order(terms)
 
     def init(self, terms, t0, t1, y0, args):
-        return self.solver.init(terms, t0, t1, y0, args), jnp.array(0)
+        adaptive = (None if self.adaptive is None
+                    else self.adaptive.init(y0.shape[0], jnp.result_type(y0)))
+        return self.solver.init(terms, t0, t1, y0, args), jnp.array(0), adaptive
 
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
-        inner, count = solver_state
+        inner, count, adaptive = solver_state
         field = next(x for x in jax.tree.leaves(terms, is_leaf=_is_field) if _is_field(x))
         if self.sampler is not None:
             pts = self.sampler(field.equation, field.net, y0, count)
@@ -69,13 +78,23 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
                 lambda x: eqx.tree_at(lambda f: f.active, x, active) if _is_field(x) else x,
                 terms, is_leaf=_is_field)
             made_jump = True
+        if self.adaptive is not None:
+            whole = eqx.tree_at(lambda f: f.mask, field, None, is_leaf=lambda x: x is None)
+            J, F = whole.system(y0, args, t0)
+            base = jnp.asarray(self.adaptive.mask(y0.shape[0]))
+            mask, added, dropped = self.adaptive.decide(J, F, adaptive.mask, field.lstsq, base)
+            made_jump = made_jump | jnp.any(mask != adaptive.mask)
+            adaptive = self.adaptive.record(adaptive, t0, mask, added, dropped)
+            terms = jax.tree.map(
+                lambda x: eqx.tree_at(lambda f: f.mask, x, mask, is_leaf=lambda v: v is None)
+                if _is_field(x) else x, terms, is_leaf=_is_field)
         y1, y_error, dense_info, inner, result = self.solver.step(
             terms, t0, t1, y0, args, inner, made_jump)
         if self.projection is not None:
             y1 = self.projection.project_phi(field.net, y1)
             if isinstance(dense_info, dict) and "y1" in dense_info:
                 dense_info = dict(dense_info, y1=y1)
-        return y1, y_error, dense_info, (inner, count + 1), result
+        return y1, y_error, dense_info, (inner, count + 1, adaptive), result
 
     def func(self, terms, t0, y0, args):
         return self.solver.func(terms, t0, y0, args)
