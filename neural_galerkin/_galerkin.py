@@ -146,11 +146,17 @@ class GalerkinField(eqx.Module):
 
         return self._rows(jax.vmap(row)(self.samples))
 
+    def values(self, phi: Float[Array, " p"], mu: ArrayLike):
+        """`u` and `F` at the sample points, as the rows of the least squares (n each)."""
+        net = set_phi(self.net, phi)
+        return self._rows(jax.vmap(net)(self.samples)), self._rhs(net, mu)
+
     def system(self, phi: Float[Array, " p"], mu: ArrayLike):
         """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points."""
-        net = set_phi(self.net, phi)
-        F = jax.vmap(lambda x: self.equation.rhs(net, x, mu))(self.samples)
-        return self.jacobian(phi), self._rows(F)
+        return self.jacobian(phi), self._rhs(set_phi(self.net, phi), mu)
+
+    def _rhs(self, net: CoLoRAMLP, mu: ArrayLike) -> Array:
+        return self._rows(jax.vmap(lambda x: self.equation.rhs(net, x, mu))(self.samples))
 
     def phi_dot(self, phi, J, F) -> Float[Array, " p"]:
         if self.conservation is not None and self.conservation.constrain:
