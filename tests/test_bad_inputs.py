@@ -123,12 +123,13 @@ def test_stepping_that_cannot_finish_is_refused(net, kw, message):
     (dict(eps=float("nan")), ValueError, r"eps must be positive"),
     (dict(iterations=0), ValueError, r"iterations must be an integer of at least 1 .* got 0"),
     (dict(iterations=1.5), ValueError, r"iterations must be an integer"),
+    (dict(theta=0.7), ValueError, r"theta must be 1 \(implicit Euler\) or 0.5"),
     (dict(least_squares=dfx.Tsit5()), TypeError, r"least_squares must be an optimistix "
      r"least-squares solver"),
 ])
 def test_bad_implicit_step_options(kw, error, message):
     with pytest.raises(error, match=message):
-        ng.RegularisedImplicitEuler(**kw)
+        ng.RegularisedImplicit(**kw)
 
 
 @pytest.mark.parametrize("kw, message", [
@@ -138,13 +139,13 @@ def test_bad_implicit_step_options(kw, error, message):
 ])
 def test_implicit_step_refuses_what_it_cannot_do(net, kw, message):
     with pytest.raises(ValueError, match=message):
-        solve_small(net, solver=ng.RegularisedImplicitEuler(), dt0=1e-2,
+        solve_small(net, solver=ng.RegularisedImplicit(), dt0=1e-2,
                     stepsize_controller=dfx.ConstantStepSize(), **kw)
 
 
 def test_implicit_step_takes_projection_and_dynamic_samples(net):
     """Through `GalerkinSolver`: points redrawn at every step, mass projected after it."""
-    sol = solve_small(net, solver=ng.RegularisedImplicitEuler(), dt0=1e-2,
+    sol = solve_small(net, solver=ng.RegularisedImplicit(), dt0=1e-2,
                       stepsize_controller=dfx.ConstantStepSize(),
                       samples=ng.RandomSampler(64, jr.PRNGKey(1)),
                       conserve=ng.Conservation(("mass",), method="projection"))

@@ -44,7 +44,8 @@ SOLVERS = [(dfx.Euler(), 1, COARSE),  # 1.03
            # sooner)
            # 0.87 (errors 0.18 .. 0.030; the phase error of the implicit step is large, and
            # at 4 steps it is not yet in its asymptotic regime: 0.64 over 4 .. 32)
-           (ng.RegularisedImplicitEuler(), 1, (16, 32, 64, 128))]
+           (ng.RegularisedImplicit(), 1, (16, 32, 64, 128)),
+           (ng.RegularisedImplicit(theta=0.5), 2, (8, 16, 32, 64))]  # 1.9 (1.2e-2 .. 9.9e-4)
 
 
 @pytest.mark.parametrize("solver, order, steps", SOLVERS,
@@ -82,6 +83,6 @@ def test_regularised_implicit_step_is_stable_where_explicit_euler_blows_up(mode_
                        residual_tol=None)
         return jnp.max(jnp.abs(sol.evaluate(x)), axis=1)
 
-    explicit, implicit = amplitude(dfx.Euler()), amplitude(ng.RegularisedImplicitEuler())
+    explicit, implicit = amplitude(dfx.Euler()), amplitude(ng.RegularisedImplicit())
     assert float(explicit[-1]) > 1e3 * float(explicit[0]), explicit
     assert bool(jnp.all(implicit[1:] < 0.1 * implicit[:-1])), implicit
