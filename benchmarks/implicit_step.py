@@ -12,17 +12,20 @@ equation-driven solve from the fitted initial condition to the end of the traine
   at fixed steps and under a `PIDController`,
 each with its space-time relative L2 error at 41 equally spaced times against the reference
 (FD on 2048 points for Burgers, the exact solution for heat-dirichlet, on that grid), the
-wall time of a second, compiled run (compilation apart), and the accepted and rejected steps.
+wall time of a compiled run (compilation apart; the fastest of up to three while they
+take less than 10 s in all), and the accepted and rejected steps.
 Writes `implicit_step.md/.json` under --out.
 """
 
 import argparse
+import time
 
 import jax
 
 jax.config.update("jax_enable_x64", True)
 
 import diffrax as dfx  # noqa: E402
+import equinox as eqx  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from _results import machine, save_table  # noqa: E402
@@ -53,6 +56,20 @@ def settings(t1, kvaerno_max_steps):
     return rows
 
 
+def compile_and_time(fn, phi0, budget=10.0, repeats=3):
+    """`fn(phi0)` compiled, then run up to `repeats` times while the runs take less than
+    `budget` seconds in all: its output, the compile time and the fastest run (other programs
+    on the machine slow some)."""
+    start = time.perf_counter()
+    compiled = eqx.filter_jit(fn).lower(phi0).compile()
+    compile_s, times = time.perf_counter() - start, []
+    while len(times) < repeats and sum(times) < budget:
+        start = time.perf_counter()
+        out = jax.block_until_ready(compiled(phi0))
+        times.append(time.perf_counter() - start)
+    return out, compile_s, min(times)
+
+
 def reference(eq, mu, ts, n):
     if isinstance(eq, pdes.AbstractExactEquation):
         x = eq.grid(n).reshape(-1, eq.ndim)
@@ -79,13 +96,13 @@ def run_pde(key, samples, kvaerno_max_steps):
                             samples=samples, max_steps=max_steps, throw=False,
                             residual_tol=None)
 
-        sol, times = ng.compile_and_run(fn, phi0)
+        sol, compile_s, run_s = compile_and_time(fn, phi0)
         finished = bool(sol.result == ng.RESULTS.successful)
         reached = np.isfinite(np.asarray(sol.phis)).all(axis=1)
         u = np.asarray(sol.evaluate(x)).reshape(len(ts), -1) if finished else None
         rows.append({"pde": key, "mu": mu, "method": method, "setting": setting,
                      "error": relative_error(u, u_ref) if finished else None,
-                     "time_s": times["time_run_s"], "compile_s": times["time_compile_s"],
+                     "time_s": run_s, "compile_s": compile_s,
                      "steps": int(sol.stats["num_accepted_steps"]),
                      "rejected": int(sol.stats["num_rejected_steps"]),
                      "finished": finished, "t_reached": float(np.asarray(ts)[reached][-1]),
@@ -112,7 +129,9 @@ def main():
     rows = [r for key in args.pdes for r in run_pde(key, args.samples, args.kvaerno_max_steps)]
     lines = [f"EQ solves with the shipped weights at the held-out mu, {args.samples} uniform "
              f"samples, float64; {machine()}. Error: space-time relative L2 at 41 times against "
-             "the reference on 2048 points; time: a second, compiled run (compilation apart); "
+             "the reference on 2048 points; time: a compiled run (compilation apart; the "
+             "fastest of up to 3 while they take under 10 s in all; other programs shared the "
+             "cores); "
              "steps: accepted (rejected). RegularisedImplicit with its defaults (eps=1e-3, "
              "2 Gauss-Newton updates); implicit Euler: theta=1, trapezoidal: theta=0.5.", "",
              "| PDE | mu | method | setting | error | time [s] | compile [s] | steps (rejected) |",
