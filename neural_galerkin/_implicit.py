@@ -57,8 +57,8 @@ class RegularisedImplicit(dfx.AbstractAdaptiveSolver):
     - `eps`: the regularisation $\varepsilon > 0$ (default `1e-3`: on the shipped
       heat-dirichlet model, whose $J$ on 512 samples has singular values from 11 down to
       7e-5, 20 fixed steps gave errors 1.1e-1, 1.4e-2, 1.5e-2 at `eps` 1e-4, 1e-3, 1e-2).
-      Since the residual is summed over the samples, a scale for `eps` is the largest
-      singular value of $J$ (about $\sqrt{n}$ times the RMS sensitivity of $u$).
+      The residual is summed over the samples, so the singular values of $J$ grow like
+      $\sqrt{n}$: what matters is `eps` relative to them (here about 1e-4 of the largest).
     - `iterations`: Gauss-Newton updates per step, at least 1 (default 2).
     - `theta`: `1` (the default), implicit Euler: order 1, L-stable (stiff modes are damped
       out); `0.5`, the trapezoidal rule (Crank-Nicolson): order 2 at the same cost per step,
@@ -68,9 +68,16 @@ class RegularisedImplicit(dfx.AbstractAdaptiveSolver):
     - `least_squares`: the optimistix least-squares solver (default
       `optx.GaussNewton(rtol=1e-8, atol=1e-10)`: the regularisation already damps it).
 
-    **Raises:** `ValueError` for a non-positive `eps` or fewer than one iteration; inside
-    `solve`, for sparse updates or conservation by constraint (use
-    `Conservation(..., method="projection")`: `solve` then projects after every step).
+    Works through `solve` with dynamic samplers and conservation by projection (both by
+    `GalerkinSolver`), and under `jax.vmap`. The Gauss-Newton linear solves are not run one
+    batch member at a time (`LeastSquares.one_by_one`): a batch sharded over several CPU
+    devices of one process has not been tried with it.
+
+    **Raises:** `ValueError` for a non-positive `eps`, fewer than one iteration or a `theta`
+    other than 1 or 0.5; `TypeError` for a `least_squares` that is not an optimistix
+    least-squares solver; inside `solve`, `ValueError` for sparse updates or conservation by
+    constraint (use `Conservation(..., method="projection")`: `solve` then projects after
+    every step).
     """
 
     term_structure: ClassVar = dfx.AbstractTerm
