@@ -14,7 +14,9 @@ each with its space-time relative L2 error at 41 equally spaced times against th
 (FD on 2048 points for Burgers, the exact solution for heat-dirichlet, on that grid), the
 wall time of a compiled run (compilation apart; the fastest of up to three while they
 take less than 10 s in all), and the accepted and rejected steps.
-Writes `implicit_step.md/.json` under --out.
+Writes `implicit_step.md/.json` under --out. With `--options`, instead: the implicit step's
+`eps` and Gauss-Newton updates, one at a time, on heat-dirichlet at 20 fixed steps
+(`implicit_step_options.md/.json`).
 """
 
 import argparse
@@ -70,6 +72,17 @@ def compile_and_time(fn, phi0, budget=10.0, repeats=3):
     return out, compile_s, min(times)
 
 
+def options(t1):
+    """The options of the implicit step, one at a time from the defaults: implicit Euler,
+    20 fixed steps."""
+    R = ng.RegularisedImplicit
+    return [("implicit Euler", f"{name}, 20 fixed steps", solver, dfx.ConstantStepSize(),
+             t1 / 20, 100)
+            for name, solver in (("eps=1e-4", R(eps=1e-4)), ("eps=1e-3", R()),
+                                 ("eps=1e-2", R(eps=1e-2)), ("1 update", R(iterations=1)),
+                                 ("4 updates", R(iterations=4)))]
+
+
 def reference(eq, mu, ts, n):
     if isinstance(eq, pdes.AbstractExactEquation):
         x = eq.grid(n).reshape(-1, eq.ndim)
@@ -79,7 +92,7 @@ def reference(eq, mu, ts, n):
     return ref.x.reshape(-1, eq.ndim), np.asarray(ref.us).reshape(len(ts), -1), "fd"
 
 
-def run_pde(key, samples, kvaerno_max_steps):
+def run_pde(key, samples, rows_of):
     eq = pdes.get(key)
     model = ng.load_model(shipped_weights(key))
     mu = RECIPES[key].default_mu
@@ -88,8 +101,7 @@ def run_pde(key, samples, kvaerno_max_steps):
     x, u_ref, kind = reference(eq, mu, ts, 2048)
     phi0, _ = ng.fit_initial_condition(eq, model, mu=mu, samples=samples)
     rows = []
-    for method, setting, solver, controller, dt0, max_steps in settings(t1 - t0,
-                                                                       kvaerno_max_steps):
+    for method, setting, solver, controller, dt0, max_steps in rows_of(t1 - t0):
         def fn(phi0):
             return ng.solve(eq, model, t0, t1, dt0, phi0, mu, solver=solver,
                             stepsize_controller=controller, saveat=dfx.SaveAt(ts=ts),
@@ -124,10 +136,19 @@ def main():
     p.add_argument("--pdes", nargs="+", default=["burgers", "heat-dirichlet"])
     p.add_argument("--samples", type=int, default=128)
     p.add_argument("--kvaerno-max-steps", type=int, default=300)
+    p.add_argument("--options", action="store_true",
+                   help="instead: eps and the updates per step, on heat-dirichlet")
     p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
-    rows = [r for key in args.pdes for r in run_pde(key, args.samples, args.kvaerno_max_steps)]
-    lines = [f"EQ solves with the shipped weights at the held-out mu, {args.samples} uniform "
+    if args.options:
+        rows = run_pde("heat-dirichlet", args.samples, options)
+        name, what = "implicit_step_options", ("heat-dirichlet, the implicit step's options "
+                                               "one at a time from the defaults; ")
+    else:
+        rows = [r for key in args.pdes for r in run_pde(
+            key, args.samples, lambda t1: settings(t1, args.kvaerno_max_steps))]
+        name, what = "implicit_step", ""
+    lines = [f"{what}EQ solves with the shipped weights at the held-out mu, {args.samples} uniform "
              f"samples, float64; {machine()}. Error: space-time relative L2 at 41 times against "
              "the reference on 2048 points; time: a compiled run (compilation apart; the "
              "fastest of up to 3 while they take under 10 s in all; other programs shared the "
@@ -137,7 +158,7 @@ def main():
              "| PDE | mu | method | setting | error | time [s] | compile [s] | steps (rejected) |",
              "|---|---|---|---|---|---|---|---|"]
     lines += [table_row(r) for r in rows]
-    save_table(args.out, "implicit_step", lines, rows)
+    save_table(args.out, name, lines, rows)
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ class RegularisedImplicit(dfx.AbstractAdaptiveSolver):
 
     The minimisation is `optimistix.least_squares`, started from $\phi_0$ and stopped after
     `iterations` updates (or sooner, at the solver's tolerances). One update is the linearly
-    implicit Euler step; the second is worth its cost (shipped heat-dirichlet model, 20 fixed
-    steps: error 4.4e-2 with one, 1.4e-2 with two or four). An unconverged iterate is kept (a
+    implicit Euler step; the second is worth its cost (shipped heat-dirichlet model, 128
+    samples, 20 fixed steps: error 4.3e-2 with one, 1.4e-2 with two or four, in 0.27, 0.39,
+    0.76 s; `benchmarks/results/implicit_step_options.md`). An unconverged iterate is kept (a
     few iterations are the method, not a failure); a non-finite one fails the step (a
     `PIDController` then retries a smaller one). The start is $\phi_0$, not the explicit
     predictor: on a stiff problem the predictor lies far off, and two updates from it did not
@@ -54,11 +55,11 @@ class RegularisedImplicit(dfx.AbstractAdaptiveSolver):
 
     **Arguments:**
 
-    - `eps`: the regularisation $\varepsilon > 0$ (default `1e-3`: on the shipped
-      heat-dirichlet model, whose $J$ on 512 samples has singular values from 11 down to
-      7e-5, 20 fixed steps gave errors 1.1e-1, 1.4e-2, 1.5e-2 at `eps` 1e-4, 1e-3, 1e-2).
-      The residual is summed over the samples, so the singular values of $J$ grow like
-      $\sqrt{n}$: what matters is `eps` relative to them (here about 1e-4 of the largest).
+    - `eps`: the regularisation $\varepsilon > 0$ (default `1e-3`; on the shipped
+      heat-dirichlet model, 128 samples, 20 fixed steps, the error was 3.5e-2, 1.4e-2, 1.5e-2
+      at `eps` 1e-4, 1e-3, 1e-2). The residual is summed over the samples, so the singular
+      values of $J$ grow like $\sqrt{n}$ (that model's $J$ on 512 samples has them from 11
+      down to 7e-5): what matters is `eps` relative to them.
     - `iterations`: Gauss-Newton updates per step, at least 1 (default 2).
     - `theta`: `1` (the default), implicit Euler: order 1, L-stable (stiff modes are damped
       out); `0.5`, the trapezoidal rule (Crank-Nicolson): order 2 at the same cost per step,
