@@ -19,6 +19,16 @@ def save_table(out: str, name: str, lines: list[str], rows=None) -> None:
         (folder / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
 
 
+def machine() -> str:
+    """The processor and JAX's devices, for a table's header."""
+    import platform
+
+    import jax
+
+    return (f"{platform.processor() or platform.machine()}, {jax.device_count()} "
+            f"{jax.devices()[0].platform} device(s)")
+
+
 def fd_time_at(error, fd_rows):
     """The FD time at `error`: log-log interpolation between the two grids of the ladder that
     bracket it; `(time, "<")` / `(time, ">")` when `error` lies above the coarsest grid's error

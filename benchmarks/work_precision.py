@@ -15,7 +15,6 @@ work-precision plot `PDE_work_precision.png` (error against online time) under -
 """
 
 import argparse
-import platform
 import time
 
 import jax
@@ -24,7 +23,11 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from _results import fd_time_at, save_table  # noqa: E402
+from _results import (  # noqa: E402
+    fd_time_at,
+    machine as host,  # noqa: E402
+    save_table,
+)
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
@@ -117,8 +120,7 @@ def main():
             t, bound = fd_time_at(r["error"], fd_rows)
             r["fd_time_at_error_s"], r["fd_bound"] = float(t), bound
             r["ratio"] = r["time_s"] / t
-    machine = (f"{platform.processor() or platform.machine()}, {jax.device_count()} "
-               f"{jax.devices()[0].platform} device(s)")
+    machine = host()
     lines = [f"{key}, mu={mu:g}, t in [0, {first.t1:g}]; reference: {reference} "
              f"({n_ref} points{' per direction' if d <= 3 else ''}; its time "
              f"{ref_time:.3f} s); {machine}", "",

@@ -24,6 +24,7 @@ from ._galerkin import (
     LeastSquares as LeastSquares,
     SparseUpdates as SparseUpdates,
 )
+from ._implicit import RegularisedImplicit as RegularisedImplicit
 from ._invariants import (
     AbstractInvariant as AbstractInvariant,
     Conservation as Conservation,

@@ -167,16 +167,26 @@ class GalerkinField(eqx.Module):
 
         return self._rows(jax.vmap(row)(self.samples))
 
+    def values(self, phi: Float[Array, " p"], mu: ArrayLike, t: ArrayLike | None = None):
+        """The network's `N` and the right-hand side at the sample points, as the rows of the
+        least squares (n each); with a `lift` (at time `t`), `F(L + N) - L_t`, so that
+        `N_t = F - L_t` is what the rows ask of the network."""
+        net = set_phi(self.net, phi)
+        return self._rows(jax.vmap(net)(self.samples)), self._rhs(net, mu, t)
+
     def system(self, phi: Float[Array, " p"], mu: ArrayLike, t: ArrayLike | None = None):
         """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points; with
         a `lift` (at time `t`), `F(L + N) - L_t`."""
-        u = lifted(set_phi(self.net, phi), self.lift, t, mu)
+        return self.jacobian(phi), self._rhs(set_phi(self.net, phi), mu, t)
+
+    def _rhs(self, net: CoLoRAMLP, mu: ArrayLike, t: ArrayLike | None) -> Array:
+        u = lifted(net, self.lift, t, mu)
         F = jax.vmap(lambda x: self.equation.rhs(u, x, mu))(self.samples)
         if self.lift is not None:
             assert t is not None  # `lifted` refuses a lift without the time
             lift = self.lift
             F = F - jax.vmap(lambda x: lift.rate(x, t, mu))(self.samples)
-        return self.jacobian(phi), self._rows(F)
+        return self._rows(F)
 
     def phi_dot(self, phi, J, F) -> Float[Array, " p"]:
         if self.conservation is not None and self.conservation.constrain:

@@ -16,6 +16,15 @@ def _is_field(x) -> bool:
     return isinstance(x, GalerkinField)
 
 
+def find_field(terms) -> GalerkinField:
+    """The `GalerkinField` among diffrax's `terms` (the vector field of `solve`'s term)."""
+    field = next((x for x in jax.tree.leaves(terms, is_leaf=_is_field) if _is_field(x)), None)
+    if field is None:
+        raise ValueError("no GalerkinField among the terms: this solver steps the Galerkin "
+                         "dynamics of `neural_galerkin.solve`; use it through `solve`")
+    return field
+
+
 class GalerkinSolver(dfx.AbstractWrappedSolver):
     """Wraps any diffrax solver (adaptive or not: `isinstance` checks pass through) so that a
     dynamic sampler chooses the Galerkin sample points at the start of every step, from the
@@ -65,7 +74,7 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
 
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         inner, count, adaptive = solver_state
-        field = next(x for x in jax.tree.leaves(terms, is_leaf=_is_field) if _is_field(x))
+        field = find_field(terms)
         if self.sampler is not None:
             pts = self.sampler(field.equation, field.net, y0, count)
             terms = jax.tree.map(

@@ -117,6 +117,42 @@ def test_stepping_that_cannot_finish_is_refused(net, kw, message):
         solve_small(net, **kw)
 
 
+@pytest.mark.parametrize("kw, error, message", [
+    (dict(eps=0.0), ValueError, r"eps must be positive .* got 0.0"),
+    (dict(eps=-1e-3), ValueError, r"eps must be positive"),
+    (dict(eps=float("nan")), ValueError, r"eps must be positive"),
+    (dict(iterations=0), ValueError, r"iterations must be an integer of at least 1 .* got 0"),
+    (dict(iterations=1.5), ValueError, r"iterations must be an integer"),
+    (dict(theta=0.7), ValueError, r"theta must be 1 \(implicit Euler\) or 0.5"),
+    (dict(least_squares=dfx.Tsit5()), TypeError, r"least_squares must be an optimistix "
+     r"least-squares solver"),
+])
+def test_bad_implicit_step_options(kw, error, message):
+    with pytest.raises(error, match=message):
+        ng.RegularisedImplicit(**kw)
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(sparse_updates=ng.SparseUpdates(2, jr.PRNGKey(0))), r"does not take sparse_updates"),
+    (dict(conserve=ng.Conservation(("mass",), method="constraint")),
+     r"method='projection'"),
+])
+def test_implicit_step_refuses_what_it_cannot_do(net, kw, message):
+    with pytest.raises(ValueError, match=message):
+        solve_small(net, solver=ng.RegularisedImplicit(), dt0=1e-2,
+                    stepsize_controller=dfx.ConstantStepSize(), **kw)
+
+
+def test_implicit_step_takes_projection_and_dynamic_samples(net):
+    """Through `GalerkinSolver`: points redrawn at every step, mass projected after it."""
+    sol = solve_small(net, solver=ng.RegularisedImplicit(), dt0=1e-2,
+                      stepsize_controller=dfx.ConstantStepSize(),
+                      samples=ng.RandomSampler(64, jr.PRNGKey(1)),
+                      conserve=ng.Conservation(("mass",), method="projection"))
+    assert sol.result == ng.RESULTS.successful and int(sol.stats["num_steps"]) == 5
+    assert sol.drift()["mass"] < 1e-12
+
+
 @pytest.mark.parametrize("rtol", ["0", "-1", "1.5", "abc"])
 def test_cli_rtol(rtol, capsys):
     with pytest.raises(SystemExit) as e:
