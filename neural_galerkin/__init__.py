@@ -42,7 +42,9 @@ from ._model import (
 from ._network import (
     CoLoRALinear as CoLoRALinear,
     CoLoRAMLP as CoLoRAMLP,
+    GaussianEnvelope as GaussianEnvelope,
     HyperNetwork as HyperNetwork,
+    envelope_phi as envelope_phi,
     PeriodicEmbedding as PeriodicEmbedding,
     get_phi as get_phi,
     num_phi as num_phi,
@@ -55,10 +57,12 @@ from ._recipes import RECIPES as RECIPES, load_pretrained as load_pretrained
 from ._report import ComparisonReport as ComparisonReport, summary as summary
 from ._sampling import (
     AbstractSampler as AbstractSampler,
+    EnvelopeSampler as EnvelopeSampler,
     FixedSampler as FixedSampler,
     RandomSampler as RandomSampler,
     SteepSampler as SteepSampler,
     UniformSampler as UniformSampler,
+    envelope_points as envelope_points,
 )
 from ._solution import (
     RESULTS as RESULTS,

@@ -42,7 +42,8 @@ def as_net(model: CoLoRAModel | CoLoRAMLP) -> CoLoRAMLP:
 
 
 def boundary_kinds(equation: pdes.AbstractEquation) -> tuple[str, ...]:
-    """Per direction `"periodic"`, `"dirichlet"` or `"neumann"` (what a `ModelConfig` stores),
+    """Per direction `"periodic"`, `"dirichlet"`, `"neumann"` or `"unbounded"` (what a
+    `ModelConfig` stores),
     from the equation's `boundaries`."""
     return tuple(type(b).__name__.lower() for b in equation.boundaries)
 
@@ -74,8 +75,9 @@ def check_fits(equation: pdes.AbstractEquation, net: CoLoRAMLP) -> None:
             f"{net.n_fields} output(s); pretrain a model with one output per field "
             f"(ModelConfig(fields={fields}))")
     kinds = boundary_kinds(equation)
-    have = tuple("dirichlet" if dr else "neumann" if bd else "periodic"
-                 for bd, dr in zip(net.embedding.bounded, net.dirichlet))
+    have = tuple("unbounded" if ub else "dirichlet" if dr else "neumann" if bd else "periodic"
+                 for bd, dr, ub in zip(net.embedding.bounded, net.dirichlet,
+                                       net.embedding.unbounded))
     if have != kinds:
         raise ValueError(
             f"{equation.name} has the boundaries {kinds}, the network's ansatz {have}; "

@@ -146,10 +146,11 @@ class GalerkinField(eqx.Module):
 
         return self._rows(jax.vmap(row)(self.samples))
 
-    def system(self, phi: Float[Array, " p"], mu: ArrayLike):
-        """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points."""
+    def system(self, phi: Float[Array, " p"], mu: ArrayLike, t: ArrayLike = 0.0):
+        """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points
+        (at the time `t`, for an equation that is not `autonomous`)."""
         net = set_phi(self.net, phi)
-        F = jax.vmap(lambda x: self.equation.rhs(net, x, mu))(self.samples)
+        F = jax.vmap(lambda x: pdes.rhs_at(self.equation, net, x, mu, t))(self.samples)
         return self.jacobian(phi), self._rows(F)
 
     def phi_dot(self, phi, J, F) -> Float[Array, " p"]:
@@ -165,7 +166,7 @@ class GalerkinField(eqx.Module):
         return jnp.zeros_like(phi).at[self.active].set(v)
 
     def __call__(self, t, phi: Float[Array, " p"], mu: ArrayLike) -> Float[Array, " p"]:
-        J, F = self.system(phi, mu)
+        J, F = self.system(phi, mu, t)
         return self.phi_dot(phi, J, F)
 
     def residual(self, t, phi: Float[Array, " p"], mu: ArrayLike,
@@ -178,10 +179,10 @@ class GalerkinField(eqx.Module):
         residual is measured there instead. On the fitted points alone it says little where
         the samples are few (with as many points as online weights it is zero whatever the
         error), so the solve measures it on points it did not fit."""
-        J, F = self.system(phi, mu)
+        J, F = self.system(phi, mu, t)
         v = self.phi_dot(phi, J, F)
         if points is not None or self.active is not None:
             where = self.samples if points is None else points
             J, F = eqx.tree_at(lambda f: (f.samples, f.active), self, (where, None),
-                               is_leaf=lambda x: x is None).system(phi, mu)
+                               is_leaf=lambda x: x is None).system(phi, mu, t)
         return jnp.linalg.norm(J @ v - F) / jnp.maximum(jnp.linalg.norm(F), 1e-300)

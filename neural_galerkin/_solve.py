@@ -252,6 +252,14 @@ def constraint_setup(setup: Setup, net, phi0, mu) -> InvariantConstraints | None
     equation = setup.equation
     invariants = tuple(get_invariant(c, equation, mu) if isinstance(c, str) else c
                        for c in cons.invariants)
+    if equation.unbounded:  # importance sampling in the frame of the envelope
+        n = cons.points if cons.points is not None else setup.sampler.n
+        out = InvariantConstraints.on_envelope(invariants, equation.ndim, n,
+                                               constrain=cons.method != "projection",
+                                               project=cons.method != "constraint",
+                                               one_by_one=setup.lstsq.one_by_one)
+        return eqx.tree_at(lambda c: c.targets, out, out.values(net, phi0),
+                           is_leaf=lambda x: x is None)
     points = cons.points
     if points is None:  # per direction, matching the samples
         n = setup.sampler.fixed_points(equation).shape[0]
@@ -290,7 +298,7 @@ def assemble(setup: Setup, net, phi0, mu):
         solver = GalerkinSolver(solver, sampler if sampler.dynamic else None, projection,
                                 setup.sparse)
     save = _Save(fit, diagnostic_points(equation, fit.samples.shape[0]), projection,
-                 constraints)
+                 constraints, sampler)
     saveat = eqx.tree_at(lambda s: s.subs.fn, setup.saveat, save)
     return field, solver, saveat, constraints
 
@@ -305,6 +313,7 @@ class _Save(eqx.Module):
     points: Array
     projection: InvariantConstraints | None
     constraints: InvariantConstraints | None
+    sampler: AbstractSampler | None = None
 
     def __call__(self, t, phi, mu):
         net = self.field.net
@@ -317,4 +326,10 @@ class _Save(eqx.Module):
         degenerate = (self.constraints.degenerate(net, phi)
                       if self.constraints is not None and self.constraints.constrain
                       else jnp.array(False))
-        return phi, self.field.residual(t, phi, mu, self.points), inv, degenerate
+        field, points = self.field, self.points
+        moving = (None if self.sampler is None
+                  else self.sampler.diagnostic_points(field.equation, net, phi))
+        if moving is not None:  # points that follow the solution, drawn at this phi
+            field = eqx.tree_at(lambda f: f.samples, field, moving[0])
+            points = moving[1]
+        return phi, field.residual(t, phi, mu, points), inv, degenerate

@@ -113,11 +113,14 @@ class PointField(AbstractField):
     forward-mode autodiff (nested `jax.jvp`), exact to round-off. `div` applies the chain
     rule by differentiating `f_i(u(x))` along `x_i`, so a flux of any form works. `u` returns
     a scalar, or a vector `(n_fields,)` for a system; `names` (optional, static) names the
-    fields, so that `field["v"]` works."""
+    fields, so that `field["v"]` works; `t` is the time, for a right-hand side that reads
+    it (an equation that is not `autonomous`)."""
 
     u: PointFunction
     x: Float[Array, " d"]
     names: tuple[str, ...] | None = eqx.field(default=None, static=True)
+    # the time, for a right-hand side that depends on it (`GridField.t` likewise)
+    t: ArrayLike = 0.0
 
     @property
     def ndim(self) -> int:
@@ -135,7 +138,7 @@ class PointField(AbstractField):
         if not shape:
             return self
         names = None if self.names is None else (self.names[i],)
-        return PointField(lambda y: self.u(y)[i], self.x, names=names)
+        return PointField(lambda y: self.u(y)[i], self.x, names=names, t=self.t)
 
     def value(self) -> Array:
         return self.u(self.x)
