@@ -172,7 +172,7 @@ class EnvelopeSampler(AbstractSampler):
         lower = jnp.asarray(equation.lower)
         lengths = jnp.asarray(equation.lengths)
         z = jr.normal(_side_key(self.key, 3), (self.n, equation.ndim), lower.dtype)
-        return lower + lengths / 2 + z * lengths / 6
+        return (lower + lengths / 2)[None] + z * (lengths / 6)[None]
 
     def diagnostic_points(self, equation, net, phi):
         return (envelope_points(net, phi, self.n, _side_key(self.key, 1)),

@@ -119,11 +119,12 @@ class FokkerPlanck(AbstractExactEquation):
         cov = self.variance0 * jnp.eye(self.ndim)
         return gaussian_density(x, self.mean0, cov)
 
+    @eqx.filter_jit
     def moments(self, ts: ArrayLike, mu: ArrayLike) -> tuple[Float[Array, "t d"],
                                                             Float[Array, "t d d"]]:
         """The exact mean and covariance at the times `ts` (increasing, from `ts[0] >= 0`):
         the moment ODEs from `t = 0`, integrated with diffrax (Dopri8, `rtol = 1e-12`,
-        `atol = 1e-14`). Differentiable in forward mode (in `t` and `mu`)."""
+        `atol = 1e-14`). Jitted; differentiable in forward mode (in `t` and `mu`)."""
         ts = jnp.atleast_1d(jnp.asarray(ts, dtype=float))
         A = self.drift_matrix(mu)
         d = self.ndim
@@ -237,7 +238,7 @@ def _em_run(drift, beta, x0, mu, edges, steps, key):
             x, _ = jax.lax.scan(body, x, jnp.arange(m))
         n = x.shape[0]
         mean = jnp.mean(x, axis=0)
-        dev = x - mean
+        dev = x - mean[None]
         second = dev.T @ dev / n  # without the (n, d, d) products: memory stays (n, d)
         fourth = (dev**2).T @ (dev**2) / n
         means.append(mean)
