@@ -273,7 +273,7 @@ def rhs_at(equation: AbstractEquation, u: PointFunction, x: Float[Array, " d"], 
            t: ArrayLike) -> Float[Array, "*f"]:
     """`equation.rhs` at the point `x` and time `t`: the time is passed only to an equation
     that is not `autonomous` (so that an equation's own `rhs(u, x, mu)` keeps working)."""
-    if equation.autonomous:
+    if getattr(equation, "autonomous", True):  # (an object that only has `rhs`: autonomous)
         return equation.rhs(u, x, mu)
     return equation.rhs(u, x, mu, t)
 

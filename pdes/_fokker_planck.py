@@ -189,8 +189,10 @@ def monte_carlo(drift: Callable[[Array, Array, Array], Array], beta: float,
     """Euler-Maruyama for `dX = b(X, t; mu) dt + sqrt(2 / beta) dW` on `n` particles drawn
     from `N(mean0, cov0)`, with the moments (and their standard errors) at the times `ts`.
 
-    Jitted, one `jax.lax.scan` over the steps; reproducible from `key`. Each interval between
-    saved times is cut into `ceil(length / dt)` equal steps (so the step is at most `dt`).
+    Jitted (one compilation per particle count and number of steps), a `jax.lax.scan` over
+    the intervals between saved times and one over the steps in each; reproducible from
+    `key`. Every interval is cut into the same number of equal steps, `ceil(longest / dt)`
+    (so no step is longer than `dt`; `num_steps` counts them all).
     The standard errors are statistical only: the scheme's weak error is `O(dt)` on top.
 
     **Raises:** `ValueError` for `n < 2`, a non-positive `dt`, or `ts` not increasing from
@@ -205,45 +207,41 @@ def monte_carlo(drift: Callable[[Array, Array, Array], Array], beta: float,
         raise ValueError(f"ts must be finite, increasing and from ts[0] >= 0 (the particles "
                          f"start at t = 0), got {ts_np}")
     edges = np.concatenate([[0.0], ts_np])
-    steps = [max(int(math.ceil((b - a) / dt - 1e-9)), 0) for a, b in zip(edges, edges[1:])]
+    # the same number of steps in every interval (one compiled loop), each at most dt
+    steps = max(int(math.ceil(np.max(np.diff(edges)) / dt - 1e-9)), 1)
     mean0 = jnp.asarray(mean0, dtype=float)
     L0 = jnp.linalg.cholesky(jnp.asarray(cov0, dtype=float))
     k0, k1 = jr.split(key)
     x0 = mean0[None] + jr.normal(k0, (int(n), mean0.shape[0])) @ L0.T
     out = _em_run(drift, float(beta), x0, jnp.asarray(mu, dtype=float),
-                  jnp.asarray(edges), tuple(steps), k1)
+                  jnp.asarray(edges), steps, k1)
     return MonteCarloMoments(jnp.asarray(ts_np), *out, n=int(n), dt=float(dt),
-                             num_steps=int(sum(steps)))
+                             num_steps=steps * len(ts_np))
 
 
 @eqx.filter_jit
 def _em_run(drift, beta, x0, mu, edges, steps, key):
     noise = math.sqrt(2 / beta)
+    n = x0.shape[0]
 
-    def step(carry, k, t, h):
-        x = carry
-        dw = jr.normal(k, x.shape, x.dtype) * jnp.sqrt(h)
-        return x + jax.vmap(lambda y: drift(y, t, mu))(x) * h + noise * dw
+    def interval(x, i):
+        h = (edges[i + 1] - edges[i]) / steps
 
-    means, mean_ses, covs, cov_ses = [], [], [], []
-    x = x0
-    for i, m in enumerate(steps):  # the intervals between saved times (static counts)
-        if m > 0:
-            h = (edges[i + 1] - edges[i]) / m
-            keys = jr.split(jr.fold_in(key, i), m)
+        def step(x, j):
+            t = edges[i] + j * h
+            dw = jr.normal(jr.fold_in(jr.fold_in(key, i), j), x.shape, x.dtype) * jnp.sqrt(h)
+            return x + jax.vmap(lambda y: drift(y, t, mu))(x) * h + noise * dw, None
 
-            def body(x, j, i=i, h=h, keys=keys):
-                return step(x, keys[j], edges[i] + j * h, h), None
-
-            x, _ = jax.lax.scan(body, x, jnp.arange(m))
-        n = x.shape[0]
+        x, _ = jax.lax.scan(step, x, jnp.arange(steps))
         mean = jnp.mean(x, axis=0)
         dev = x - mean[None]
         second = dev.T @ dev / n  # without the (n, d, d) products: memory stays (n, d)
         fourth = (dev**2).T @ (dev**2) / n
-        means.append(mean)
-        mean_ses.append(jnp.sqrt(jnp.diagonal(second) / (n - 1)))
-        covs.append(second * n / (n - 1))
-        # the variance of one product dev_i dev_j, over n: the standard error of its mean
-        cov_ses.append(jnp.sqrt(jnp.maximum(fourth - second**2, 0.0) / (n - 1)))
-    return tuple(jnp.stack(a) for a in (means, mean_ses, covs, cov_ses))
+        # the standard error of a mean is the sample standard deviation over sqrt(n); of
+        # the covariance entries, that of the products dev_i dev_j
+        out = (mean, jnp.sqrt(jnp.diagonal(second) / (n - 1)), second * n / (n - 1),
+               jnp.sqrt(jnp.maximum(fourth - second**2, 0.0) / (n - 1)))
+        return x, out
+
+    _, out = jax.lax.scan(interval, x0, jnp.arange(edges.shape[0] - 1))
+    return out
