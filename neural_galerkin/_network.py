@@ -2,8 +2,9 @@
 
 Offline weights `theta` are every array leaf except the online ones; the online weights `phi`
 are the leaves named in `ONLINE_NAMES` (the CoLoRA `alpha`s and, where enabled, the shift of the
-periodic embedding, and the mean and Cholesky factor of a Gaussian envelope). One filter, `online_filter`, separates them, and `get_phi` / `set_phi` move
-`phi` to and from a flat vector.
+periodic embedding, or the mean and Cholesky factor of a Gaussian envelope). One filter,
+`online_filter`, separates them, and `get_phi` / `set_phi` move `phi` to and from a flat
+vector.
 """
 
 import math
@@ -270,7 +271,7 @@ class CoLoRAMLP(eqx.Module):
             # the box marks where the mass is: start as the Gaussian filling it
             self.envelope = GaussianEnvelope(lower + lengths / 2, lengths / 4)
             last = self.layers[-1]
-            last = eqx.tree_at(lambda l: (l.weight, l.bias), last,
+            last = eqx.tree_at(lambda layer: (layer.weight, layer.bias), last,
                                (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias)))
             self.layers = (*self.layers[:-1], last)
 

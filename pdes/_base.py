@@ -79,7 +79,7 @@ class AbstractEquation(eqx.Module):
     # the invariants it keeps, and those it dissipates (name -> the law); default: none
     conserved: ClassVar[tuple[str, ...]] = ()
     dissipated: ClassVar[dict[str, str]] = {}
-    # whether the right-hand side is free of the time (False: `F` reads `field.t`, and `rhs`
+    # whether the right-hand side is free of the time (False: `F` reads `field.time()`, and `rhs`
     # takes the time as its fourth argument)
     autonomous: ClassVar[bool] = True
     # grid points per direction of the FD reference used by `compare` by default (None: 2048

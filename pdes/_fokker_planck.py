@@ -49,7 +49,7 @@ class FokkerPlanck(AbstractExactEquation):
     is written from it: `-div(b u) + (1/beta) Laplace(u) = -(div b) u - b . grad u +
     (1/beta) Laplace(u)` (the divergence of the flux `-b u` expanded by the product rule,
     since the flux depends on the point, not only on `u`; `div b` by autodiff). The
-    equation depends on time through `a(t)` (`autonomous = False`: `F` reads `field.t`).
+    equation depends on time through `a(t)` (`autonomous = False`: `F` reads `field.time()`).
 
     **Exact solution.** The drift is linear, `b = A x + a(t) 1` with
     `A = -(1 + alpha) I + (alpha / d) 1 1^T`, so a Gaussian stays Gaussian: its mean and
@@ -109,7 +109,7 @@ class FokkerPlanck(AbstractExactEquation):
         return -(1 + alpha) * jnp.eye(d) + alpha / d * jnp.ones((d, d))
 
     def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
-        b = lambda y: self.drift(y, field.t, mu)  # noqa: E731
+        b = lambda y: self.drift(y, field.time(), mu)  # noqa: E731
         div_b = jnp.trace(jax.jacfwd(b)(x))
         grad = field.grad()
         return (-div_b * field.value() - jnp.sum(b(x) * grad)

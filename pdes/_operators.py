@@ -55,7 +55,13 @@ class AbstractField(eqx.Module):
     """A field, or a system of fields, through the derivatives a right-hand side needs (see
     the module's docstring). `PointField` evaluates them at one point by autodiff,
     `GridField` on a grid (FFT along periodic directions, finite differences along bounded
-    ones)."""
+    ones). `time()` is the time, for a right-hand side that reads it (an equation that is
+    not `autonomous`)."""
+
+    @abc.abstractmethod
+    def time(self) -> ArrayLike:
+        """The time at which the field is taken (for a right-hand side that depends on it;
+        0 where none was given)."""
 
     @property
     @abc.abstractmethod
@@ -142,6 +148,9 @@ class PointField(AbstractField):
 
     def value(self) -> Array:
         return self.u(self.x)
+
+    def time(self) -> ArrayLike:
+        return self.t
 
     def derivative(self, axis: int, order: int = 1) -> Array:
         return _partial_n(self.u, self.x, axis, order)
@@ -259,6 +268,9 @@ class GridField(AbstractField):
 
     def value(self) -> Array:
         return self.values
+
+    def time(self) -> ArrayLike:
+        return self.t
 
     def spacing(self, axis: int) -> float:
         """The grid spacing along `axis`: `L / n` periodic, `L / (n - 1)` bounded."""
