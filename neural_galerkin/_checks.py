@@ -16,7 +16,13 @@ import pdes
 
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP
-from ._sampling import AbstractSampler, FixedSampler, UniformSampler, points_per_direction
+from ._sampling import (
+    AbstractSampler,
+    EnvelopeSampler,
+    FixedSampler,
+    UniformSampler,
+    points_per_direction,
+)
 
 # a fixed uniform grid of Galerkin samples beyond this many points is refused: the least
 # squares costs grow linearly with the points, and past this the sampling error is far below
@@ -113,10 +119,15 @@ def check_finite(x, what: str, advice: str):
     return eqx.error_if(x, ~jnp.all(jnp.isfinite(x)), f"{what} contains NaN or inf; {advice}")
 
 
-def default_samples(equation: pdes.AbstractEquation) -> int | Float[Array, "n d"]:
+def default_samples(equation: pdes.AbstractEquation
+                    ) -> int | Float[Array, "n d"] | AbstractSampler:
     """The Galerkin samples when none are given: 512 points in 1D, 4096 in 2D and 3D (a
     64 x 64 and a 16 x 16 x 16 grid), and above, 2048 points drawn uniformly at random (fixed
-    key), where no grid resolves anything."""
+    key), where no grid resolves anything. For an equation on R^d (`pdes.Unbounded()`
+    directions), 1024 points drawn from the current density's envelope at every step
+    (`EnvelopeSampler(1024, PRNGKey(0))`)."""
+    if equation.unbounded:
+        return EnvelopeSampler(1024, jax.random.PRNGKey(0))
     if equation.ndim <= 3:
         return {1: 512, 2: 4096, 3: 4096}[equation.ndim]
     return equation.random_points(2048, jax.random.PRNGKey(0))
@@ -124,7 +135,7 @@ def default_samples(equation: pdes.AbstractEquation) -> int | Float[Array, "n d"
 
 def as_sampler(equation: pdes.AbstractEquation, samples) -> AbstractSampler:
     """`samples` normalised to a sampler:
-    - `None`: `default_samples(equation)`;
+    - `None`: `default_samples(equation)` (on R^d: an `EnvelopeSampler`);
     - an int `n`: `UniformSampler(n)`, a uniform periodic grid of about `n` points in all
       (`round(n ** (1/d))` per direction); at most `MAX_GRID_SAMPLES`, in up to 3 dimensions;
     - an array of shape `(n, d)`: `FixedSampler(points)`;
