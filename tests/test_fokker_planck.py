@@ -129,6 +129,14 @@ def test_bad_inputs_say_what_to_do(getkey):
         eq.monte_carlo(0.2, [0.1], 10, key=getkey(), dt=0.0)
     with pytest.raises(ValueError, match="increasing and from ts"):
         eq.monte_carlo(0.2, [0.2, 0.1], 10, key=getkey())
+    with pytest.raises(ValueError, match="points drawn uniformly in its box miss its mass"):
+        ng.trajectories_from_exact(pdes.get("fokker-planck"), [0.2], [0.0, 0.1], 16,
+                                   key=getkey())
+    with pytest.raises(ValueError, match="compare cannot measure its error yet"):
+        config = ng.ModelConfig("fokker-planck", (-0.5,) * 8, (5.0,) * 8, (0.0, 8.0),
+                                (0.0, 0.5), width=8, depth=3, boundaries=("unbounded",) * 8)
+        ng.compare(pdes.get("fokker-planck"), ng.make_model(config, key=getkey()), 0.2,
+                   reference="exact")
     with pytest.raises(ValueError, match="mu=0.7 is outside the range"):
         eq.check_mu(0.7)
     # a network on a box cannot draw from a density
