@@ -71,7 +71,9 @@ def density_error(u, mean, cov, key, n=4096):
     return float(jnp.sqrt(jnp.mean(diff**2 / p) / jnp.mean(p)))
 
 
-def eq_run(eq, mu, ts, samples, key):
+def eq_solver(eq, ts, samples, key):
+    """The EQ solve `run(phi0, mu)` (throw=False) and its `phi0`: the network, sampler and
+    options of this benchmark."""
     emb = ng.PeriodicEmbedding(eq.lower, eq.lengths, unbounded=(True,) * eq.ndim)
     net = ng.CoLoRAMLP(emb, 16, 3, 2, envelope=True, key=key)
     phi0 = ng.envelope_phi(net, eq.mean0, eq.variance0 * jnp.eye(eq.ndim))
@@ -81,8 +83,14 @@ def eq_run(eq, mu, ts, samples, key):
         return ng.solve(eq, net, ts[0], ts[-1], None, phi0, mu, saveat=dfx.SaveAt(ts=ts),
                         samples=sampler, conserve="mass", throw=False)
 
+    return run, phi0
+
+
+def eq_run(eq, mu, ts, samples, key):
+    run, phi0 = eq_solver(eq, ts, samples, key)
     sol, timing = ng.compile_and_run(run, phi0, jnp.asarray(mu))
     sol = ng.check_solution(sol)
+    net = sol.net
     means, covs = eq.moments(ts, mu)
     dens, mean_e, cov_e = [], [], []
     for k in range(len(ts)):
