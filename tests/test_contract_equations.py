@@ -209,7 +209,7 @@ def test_rhs_is_u_t_of_the_exact_solution(name):
         u_t, f = jax.vmap(jax.vmap(both, (0, None)), (None, 0))(x, ts)
     assert f.shape == (2, 64) + eq.value_shape
     err = float(jnp.max(jnp.abs(u_t - f)) / jnp.max(jnp.abs(f)))
-    # measured: 8.7e-14 (vlasov, through its ODE solve), 1.1e-14 (kdv), 1.1e-14
+    # measured: 8.7e-14 (vlasov, through its ODE solve), 1.1e-14 (kdv), 9.4e-15
     # (fokker-planck, through its moment ODEs), 4.4e-16 and below
     assert err < 1e-12, err
 
