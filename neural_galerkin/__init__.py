@@ -45,8 +45,10 @@ from ._model import (
 from ._network import (
     CoLoRALinear as CoLoRALinear,
     CoLoRAMLP as CoLoRAMLP,
+    GaussianEnvelope as GaussianEnvelope,
     HyperNetwork as HyperNetwork,
     PeriodicEmbedding as PeriodicEmbedding,
+    envelope_phi as envelope_phi,
     get_phi as get_phi,
     num_phi as num_phi,
     online_filter as online_filter,
@@ -58,10 +60,12 @@ from ._recipes import RECIPES as RECIPES, load_pretrained as load_pretrained
 from ._report import ComparisonReport as ComparisonReport, summary as summary
 from ._sampling import (
     AbstractSampler as AbstractSampler,
+    EnvelopeSampler as EnvelopeSampler,
     FixedSampler as FixedSampler,
     RandomSampler as RandomSampler,
     SteepSampler as SteepSampler,
     UniformSampler as UniformSampler,
+    envelope_points as envelope_points,
 )
 from ._solution import (
     RESULTS as RESULTS,

@@ -17,7 +17,13 @@ import pdes
 from ._lift import BoundaryLift, boundary_lift
 from ._model import CoLoRAModel
 from ._network import CoLoRAMLP
-from ._sampling import AbstractSampler, FixedSampler, UniformSampler, points_per_direction
+from ._sampling import (
+    AbstractSampler,
+    EnvelopeSampler,
+    FixedSampler,
+    UniformSampler,
+    points_per_direction,
+)
 
 # a fixed uniform grid of Galerkin samples beyond this many points is refused: the least
 # squares costs grow linearly with the points, and past this the sampling error is far below
@@ -43,7 +49,8 @@ def as_net(model: CoLoRAModel | CoLoRAMLP) -> CoLoRAMLP:
 
 
 def boundary_kinds(equation: pdes.AbstractEquation) -> tuple[str, ...]:
-    """Per direction `"periodic"`, `"dirichlet"` or `"neumann"` (what a `ModelConfig` stores),
+    """Per direction `"periodic"`, `"dirichlet"`, `"neumann"` or `"unbounded"` (what a
+    `ModelConfig` stores),
     from the equation's `boundaries`."""
     return tuple(type(b).__name__.lower() for b in equation.boundaries)
 
@@ -58,8 +65,9 @@ def check_fits(equation: pdes.AbstractEquation, net: CoLoRAMLP) -> None:
             f"{net.n_fields} output(s); pretrain a model with one output per field "
             f"(ModelConfig(fields={fields}))")
     kinds = boundary_kinds(equation)
-    have = tuple("dirichlet" if dr else "neumann" if bd else "periodic"
-                 for bd, dr in zip(net.embedding.bounded, net.dirichlet))
+    have = tuple("unbounded" if ub else "dirichlet" if dr else "neumann" if bd else "periodic"
+                 for bd, dr, ub in zip(net.embedding.bounded, net.dirichlet,
+                                       net.embedding.unbounded))
     if have != kinds:
         raise ValueError(
             f"{equation.name} has the boundaries {kinds}, the network's ansatz {have}; "
@@ -112,10 +120,15 @@ def check_finite(x, what: str, advice: str):
     return eqx.error_if(x, ~jnp.all(jnp.isfinite(x)), f"{what} contains NaN or inf; {advice}")
 
 
-def default_samples(equation: pdes.AbstractEquation) -> int | Float[Array, "n d"]:
+def default_samples(equation: pdes.AbstractEquation
+                    ) -> int | Float[Array, "n d"] | AbstractSampler:
     """The Galerkin samples when none are given: 512 points in 1D, 4096 in 2D and 3D (a
     64 x 64 and a 16 x 16 x 16 grid), and above, 2048 points drawn uniformly at random (fixed
-    key), where no grid resolves anything."""
+    key), where no grid resolves anything. For an equation on R^d (`pdes.Unbounded()`
+    directions), 1024 points drawn from the current density's envelope at every step
+    (`EnvelopeSampler(1024, PRNGKey(0))`)."""
+    if equation.unbounded:
+        return EnvelopeSampler(1024, jax.random.PRNGKey(0))
     if equation.ndim <= 3:
         return {1: 512, 2: 4096, 3: 4096}[equation.ndim]
     return equation.random_points(2048, jax.random.PRNGKey(0))
@@ -123,7 +136,7 @@ def default_samples(equation: pdes.AbstractEquation) -> int | Float[Array, "n d"
 
 def as_sampler(equation: pdes.AbstractEquation, samples) -> AbstractSampler:
     """`samples` normalised to a sampler:
-    - `None`: `default_samples(equation)`;
+    - `None`: `default_samples(equation)` (on R^d: an `EnvelopeSampler`);
     - an int `n`: `UniformSampler(n)`, a uniform periodic grid of about `n` points in all
       (`round(n ** (1/d))` per direction); at most `MAX_GRID_SAMPLES`, in up to 3 dimensions;
     - an array of shape `(n, d)`: `FixedSampler(points)`;

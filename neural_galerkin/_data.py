@@ -125,6 +125,13 @@ def trajectories_from_exact(equation: pdes.AbstractEquation, mus, ts, n_points: 
     (`pdes.AbstractExactEquation`)."""
     if not isinstance(equation, pdes.AbstractExactEquation):
         raise ValueError(f"{equation.name} has no exact solution; use trajectories_from_fd")
+    if equation.unbounded and equation.ndim > 3:
+        raise ValueError(
+            f"{equation.name} is a density on R^{equation.ndim}: points drawn uniformly in its "
+            "box miss its mass (almost every value would be zero), and training data drawn "
+            "from the density itself is not implemented yet; a network with a Gaussian "
+            "envelope starts from the initial Gaussian without pretraining "
+            "(ng.envelope_phi)")
     pts = np.asarray(equation.random_points(n_points, key))
     ts = np.asarray(ts, dtype=float)
     mus = np.asarray(mus, dtype=float)

@@ -175,13 +175,19 @@ class GalerkinField(eqx.Module):
         return self._rows(jax.vmap(net)(self.samples)), self._rhs(net, mu, t)
 
     def system(self, phi: Float[Array, " p"], mu: ArrayLike, t: ArrayLike | None = None):
-        """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points; with
-        a `lift` (at time `t`), `F(L + N) - L_t`."""
+        """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points, at
+        the time `t` (for an equation that is not `autonomous`); with a `lift`, `F(L + N) -
+        L_t`."""
         return self.jacobian(phi), self._rhs(set_phi(self.net, phi), mu, t)
 
     def _rhs(self, net: CoLoRAMLP, mu: ArrayLike, t: ArrayLike | None) -> Array:
+        """`F` at the samples at the time `t` (read by an equation that is not `autonomous`
+        and by a lift; `None`: an autonomous equation without a lift)."""
+        if t is None and not getattr(self.equation, "autonomous", True):
+            raise ValueError(f"{self.equation.name} depends on time: give t")
         u = lifted(net, self.lift, t, mu)
-        F = jax.vmap(lambda x: self.equation.rhs(u, x, mu))(self.samples)
+        tt = 0.0 if t is None else t
+        F = jax.vmap(lambda x: pdes.rhs_at(self.equation, u, x, mu, tt))(self.samples)
         if self.lift is not None:
             assert t is not None  # `lifted` refuses a lift without the time
             lift = self.lift

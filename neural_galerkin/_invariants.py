@@ -126,7 +126,10 @@ class Conservation(eqx.Module):
       time-stepping error), `"projection"` (Gauss-Newton back onto `I_k(phi) = I_k(phi0)` after
       every accepted step and at every saved time: round-off) or `"both"`.
     - `points`: grid points per direction of the rectangle-rule quadrature of the invariants
-      (default: as many as the Galerkin samples have per direction).
+      (default: as many as the Galerkin samples have per direction); for an equation on
+      R^d (`pdes.Unbounded()` directions), the number of standard normal draws of the
+      importance-sampling quadrature in the frame of the network's Gaussian envelope
+      (default: as many as the Galerkin samples; see `InvariantConstraints.on_envelope`).
     """
 
     invariants: tuple[str | AbstractInvariant, ...]
@@ -171,7 +174,11 @@ class InvariantConstraints(eqx.Module):
 
     - `invariants`: the functionals, integrated by the rectangle rule on `grid` (a uniform
       periodic grid; spectrally accurate for smooth periodic integrands) with cell volume
-      `weight`. Drift is measured with the same quadrature.
+      `weight`. Drift is measured with the same quadrature. With `envelope=True` (a density
+      on R^d, `on_envelope`), `grid` holds fixed standard normal draws `z_j` instead, and the
+      quadrature moves with the network's Gaussian envelope `q`:
+      `I ~ (1/m) sum_j rho(x_j) / q(x_j)` at `x_j = mean + L z_j` (importance sampling with
+      `q` as the proposal; for the mass of `u = q exp(N)`, `mean_j exp(N(z_j))`).
     - `constrain`: solve the Galerkin least squares subject to `dI_k/dt = rates_k`, i.e.
       `G phi_dot = rates` with `G = dI/dphi` (exact in time only to the stepper's order, since
       `I` is nonlinear in `phi`).
@@ -193,6 +200,16 @@ class InvariantConstraints(eqx.Module):
     rcond: float = 1e-10
     newton_steps: int = eqx.field(default=4, static=True)
     one_by_one: bool = eqx.field(default=False, static=True)
+    envelope: bool = eqx.field(default=False, static=True)
+
+    @classmethod
+    def on_envelope(cls, invariants, ndim: int, n: int, *, constrain: bool, project: bool,
+                    one_by_one: bool = False) -> "InvariantConstraints":
+        """The invariants of a density on R^d by importance sampling in the frame of the
+        network's Gaussian envelope, on `n` fixed standard normal draws (key 2)."""
+        z = jax.random.normal(jax.random.PRNGKey(2), (n, ndim), jnp.zeros(()).dtype)
+        return cls(invariants, z, 1.0 / n, constrain=constrain, project=project,
+                   one_by_one=one_by_one, envelope=True)
 
     def __check_init__(self):
         if not self.invariants:
@@ -208,6 +225,23 @@ class InvariantConstraints(eqx.Module):
         u = set_phi(net, phi)
 
         need_grad = any(inv.uses_gradient for inv in self.invariants)
+        if self.envelope:
+            env = u.envelope
+            if env is None:
+                raise ValueError("the invariants of a density on R^d are integrated in the "
+                                 "frame of the network's Gaussian envelope; this network has "
+                                 "none (CoLoRAMLP(..., envelope=True))")
+            x = env.points(self.grid)
+
+            def weighted(x):
+                if need_grad:
+                    ux, grad = jax.value_and_grad(u)(x)
+                else:
+                    ux, grad = u(x), None
+                dens = jnp.stack([inv.density(x, ux, grad) for inv in self.invariants])
+                return dens * jnp.exp(-env.log_density(x))
+
+            return self.weight * jnp.sum(jax.vmap(weighted)(x), axis=0)
 
         def point(x):
             if need_grad:

@@ -19,7 +19,7 @@ from ._network import CoLoRAMLP, HyperNetwork, PeriodicEmbedding, num_phi, set_p
 WEIGHTS_FILE = "weights.eqx"
 CONFIG_FILE = "config.json"
 FORMAT_VERSION = 1
-BOUNDARY_KINDS = ("periodic", "dirichlet", "neumann")
+BOUNDARY_KINDS = ("periodic", "dirichlet", "neumann", "unbounded")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,9 +42,10 @@ class ModelConfig:
     log_mu: bool = False
     # one name per output of the network (a system of fields has several)
     fields: tuple[str, ...] = ("u",)
-    # per direction "periodic", "dirichlet" (zero data held by the ansatz's factor) or
-    # "neumann" (zero data held by the even embedding); nonzero data are carried by a lift
-    # (see `lift`); empty: every direction periodic
+    # per direction "periodic", "dirichlet" (zero data held by the ansatz's factor),
+    # "neumann" (zero data held by the even embedding) or "unbounded" (every direction: a
+    # density on R^d, a Gaussian envelope); nonzero data are carried by a lift (see `lift`);
+    # empty: every direction periodic
     boundaries: tuple[str, ...] = ()
     # whether the network was trained on u minus the lift of its equation's nonzero boundary
     # data (`pretrain(pde=...)`): then `u = L + N`, and `predict` needs the equation
@@ -61,6 +62,9 @@ class ModelConfig:
                 BOUNDARY_KINDS)):
             problems.append(f"boundaries {self.boundaries} must be empty (all periodic) or "
                             f"one of {BOUNDARY_KINDS} per direction ({d})")
+        if "unbounded" in self.boundaries and set(self.boundaries) != {"unbounded"}:
+            problems.append(f"boundaries {self.boundaries}: unbounded directions need every "
+                            "direction unbounded (one Gaussian envelope over R^d)")
         if self.online_shift and set(self.boundaries) - {"periodic"}:
             problems.append("online_shift needs every direction periodic")
         if d < 1 or len(self.lengths) != d:
@@ -111,7 +115,12 @@ class ModelConfig:
 
     @property
     def bounded(self) -> tuple[bool, ...]:
-        return tuple(b != "periodic" for b in self.boundaries) or (False,) * len(self.lower)
+        return tuple(b in ("dirichlet", "neumann") for b in self.boundaries) or (
+            (False,) * len(self.lower))
+
+    @property
+    def unbounded(self) -> tuple[bool, ...]:
+        return tuple(b == "unbounded" for b in self.boundaries) or (False,) * len(self.lower)
 
     @property
     def dirichlet(self) -> tuple[bool, ...]:
@@ -153,9 +162,10 @@ def make_model(config: ModelConfig, *, key: PRNGKeyArray) -> CoLoRAModel:
     """A freshly initialised `CoLoRAModel` with the structure given by `config`."""
     knet, khyper = jr.split(key)
     emb = PeriodicEmbedding(config.lower, config.lengths, config.n_freq, config.online_shift,
-                            bounded=config.bounded)
+                            bounded=config.bounded, unbounded=config.unbounded)
     net = CoLoRAMLP(emb, config.width, config.depth, config.rank, per_rank=config.per_rank,
-                    n_fields=config.n_fields, dirichlet=config.dirichlet, key=knet)
+                    n_fields=config.n_fields, dirichlet=config.dirichlet,
+                    envelope=any(config.unbounded), key=knet)
     hyper = HyperNetwork(num_phi(net), config.t_range, config.mu_range,
                          width=config.hyper_width, depth=config.hyper_depth,
                          log_mu=config.log_mu, key=khyper)

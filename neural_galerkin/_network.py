@@ -2,8 +2,9 @@
 
 Offline weights `theta` are every array leaf except the online ones; the online weights `phi`
 are the leaves named in `ONLINE_NAMES` (the CoLoRA `alpha`s and, where enabled, the shift of the
-periodic embedding). One filter, `online_filter`, separates them, and `get_phi` / `set_phi` move
-`phi` to and from a flat vector.
+periodic embedding, or the mean and Cholesky factor of a Gaussian envelope). One filter,
+`online_filter`, separates them, and `get_phi` / `set_phi` move `phi` to and from a flat
+vector.
 """
 
 import math
@@ -13,9 +14,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import jax.scipy.linalg
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
-ONLINE_NAMES = ("alpha", "shift")
+ONLINE_NAMES = ("alpha", "shift", "mean", "cholesky")
 
 
 class CoLoRALinear(eqx.Module):
@@ -58,7 +61,12 @@ class PeriodicEmbedding(eqx.Module):
       `z_i = (x_i - lower_i) / L_i` in `[0, 1]`: the same number of features, all even about
       both ends, so any network of them has zero normal derivative there (homogeneous Neumann
       data held exactly by the ansatz; the Dirichlet factor of `CoLoRAMLP` builds on it).
-      `cos(pi z)` alone is one-to-one on `[0, 1]`, so nothing is lost in the interior.
+      `cos(pi z)` alone is one-to-one on `[0, 1]`, so nothing is lost in the interior;
+    - **unbounded** directions (`unbounded[i]`, every direction or none): the input is
+      already the normalised coordinate `z` of a Gaussian envelope (`CoLoRAMLP` passes it),
+      and the features are `z_i / k` and `tanh(k z_i)`, `k = 1..n_freq`: they grow at most
+      linearly, so a network of them grows at most linearly and `exp(network)` times the
+      envelope stays integrable.
     """
 
     lower: tuple[float, ...] = eqx.field(static=True)
@@ -66,9 +74,11 @@ class PeriodicEmbedding(eqx.Module):
     n_freq: int = eqx.field(static=True)
     shift: Float[Array, " d"] | None
     bounded: tuple[bool, ...] = eqx.field(static=True)
+    unbounded: tuple[bool, ...] = eqx.field(static=True)
 
     def __init__(self, lower: Sequence[float], lengths: Sequence[float], n_freq: int = 1,
-                 online_shift: bool = False, bounded: Sequence[bool] | None = None):
+                 online_shift: bool = False, bounded: Sequence[bool] | None = None,
+                 unbounded: Sequence[bool] | None = None):
         self.lower = tuple(float(a) for a in lower)
         self.lengths = tuple(float(a) for a in lengths)
         self.n_freq = int(n_freq)
@@ -77,6 +87,16 @@ class PeriodicEmbedding(eqx.Module):
         if len(self.bounded) != len(self.lower):
             raise ValueError(f"bounded has {len(self.bounded)} entries for a box of "
                              f"{len(self.lower)} directions: give one per direction")
+        self.unbounded = (False,) * len(self.lower) if unbounded is None else tuple(
+            bool(b) for b in unbounded)
+        if len(self.unbounded) != len(self.lower) or (any(self.unbounded)
+                                                       and not all(self.unbounded)):
+            raise ValueError(f"unbounded {self.unbounded} must have one entry per direction "
+                             f"({len(self.lower)}), all True or all False (one Gaussian "
+                             "envelope covers every direction)")
+        if any(self.unbounded) and (any(self.bounded) or online_shift):
+            raise ValueError("an unbounded embedding has no bounded directions and no online "
+                             "shift (the envelope's mean moves it)")
         if online_shift and any(self.bounded):
             raise ValueError("online_shift translates the profile, which would move it across "
                              "the boundary of a bounded direction; use it on periodic boxes")
@@ -87,6 +107,9 @@ class PeriodicEmbedding(eqx.Module):
         return 2 * self.n_freq * len(self.lower)
 
     def __call__(self, x: Float[Array, " d"]) -> Float[Array, " features"]:
+        if any(self.unbounded):  # `x` is the envelope's normalised coordinate
+            k = jnp.arange(1, self.n_freq + 1, dtype=x.dtype)[:, None]
+            return jnp.concatenate([(x[None, :] / k).ravel(), jnp.tanh(k * x[None, :]).ravel()])
         lower = jnp.asarray(self.lower, x.dtype)
         if self.shift is not None:
             lower = lower + self.shift
@@ -97,6 +120,87 @@ class PeriodicEmbedding(eqx.Module):
             mask = jnp.asarray(self.bounded)[None, :]
             first = jnp.where(mask, jnp.cos(kz - z[None, :] / 2), first)
         return jnp.concatenate([first.ravel(), second.ravel()])
+
+
+class GaussianEnvelope(eqx.Module):
+    """The Gaussian density `q(x) = N(x; mean, L L^T)` with online `mean` and Cholesky factor
+    `L` (lower triangular, stored packed row by row as `cholesky`, its diagonal as logarithms
+    so that any value is a valid factor): the decaying part of the ansatz of a density on
+    R^d (`CoLoRAMLP(..., envelope=True)`). `normalise(x) = L^{-1} (x - mean)` is the
+    coordinate in which the network sees the solution, so its shape moves and spreads with
+    the envelope, and `points(z) = mean + L z` maps standard normal draws onto `q` (the
+    sampler and the invariants' quadrature draw there)."""
+
+    mean: Float[Array, " d"]
+    cholesky: Float[Array, " k"]
+
+    def __init__(self, mean: ArrayLike, scale: ArrayLike):
+        dtype = jnp.zeros(()).dtype
+        mean = jnp.asarray(mean, dtype)
+        d = mean.shape[0]
+        scale = jnp.broadcast_to(jnp.asarray(scale, dtype), (d,))
+        rows, cols = _tril(d)
+        packed = jnp.where(jnp.asarray(rows == cols), jnp.log(scale)[rows], 0.0)
+        self.mean, self.cholesky = mean, packed
+
+    @property
+    def ndim(self) -> int:
+        return self.mean.shape[0]
+
+    def factor(self) -> Float[Array, "d d"]:
+        """The lower-triangular factor `L` (positive diagonal)."""
+        d = self.ndim
+        rows, cols = _tril(d)
+        diag = jnp.asarray(rows == cols)
+        values = jnp.where(diag, jnp.exp(self.cholesky), self.cholesky)
+        return jnp.zeros((d, d), values.dtype).at[rows, cols].set(values)
+
+    def normalise(self, x: Float[Array, " d"]) -> Float[Array, " d"]:
+        """`z = L^{-1} (x - mean)`."""
+        return jax.scipy.linalg.solve_triangular(self.factor(), x - self.mean, lower=True)
+
+    def log_density(self, x: Float[Array, " d"]) -> Float[Array, ""]:
+        """`log q(x)`, normalised: `q` integrates to 1."""
+        z = self.normalise(x)
+        rows, cols = _tril(self.ndim)
+        log_det = jnp.sum(jnp.where(jnp.asarray(rows == cols), self.cholesky, 0.0))
+        return -0.5 * jnp.sum(z**2) - log_det - 0.5 * self.ndim * math.log(2 * math.pi)
+
+    def points(self, z: Float[Array, "n d"]) -> Float[Array, "n d"]:
+        """`mean + L z` for each row of `z` (standard normal draws become draws from `q`)."""
+        return self.mean[None] + z @ self.factor().T
+
+    def covariance(self) -> Float[Array, "d d"]:
+        L = self.factor()
+        return L @ L.T
+
+
+def envelope_phi(net: "CoLoRAMLP", mean: ArrayLike, cov: ArrayLike) -> Float[Array, " p"]:
+    """The online weights of `net` (a network with a Gaussian envelope) with the envelope
+    set to `N(mean, cov)` and the others as they are: with the output layer at its initial
+    zero (or the network's correction otherwise zero), the ansatz is then exactly that
+    Gaussian, the start of a density that begins Gaussian."""
+    if net.envelope is None:
+        raise ValueError("envelope_phi needs a network with a Gaussian envelope "
+                         "(CoLoRAMLP(..., envelope=True))")
+    d = net.envelope.ndim
+    dtype = net.envelope.mean.dtype
+    mean = jnp.asarray(mean, dtype)
+    cov = jnp.asarray(cov, dtype)
+    if mean.shape != (d,) or cov.shape != (d, d):
+        raise ValueError(f"mean and cov must have shapes ({d},) and ({d}, {d}), got "
+                         f"{mean.shape} and {cov.shape}")
+    L = jnp.linalg.cholesky(cov)
+    rows, cols = _tril(d)
+    packed = jnp.where(jnp.asarray(rows == cols), jnp.log(jnp.abs(L[rows, cols])),
+                       L[rows, cols])
+    net = eqx.tree_at(lambda n: (n.envelope.mean, n.envelope.cholesky), net, (mean, packed))
+    return get_phi(net)
+
+
+def _tril(d: int):
+    """The row and column indices of the lower triangle of a `d x d` matrix, row by row."""
+    return np.tril_indices(d)
 
 
 class CoLoRAMLP(eqx.Module):
@@ -111,6 +215,12 @@ class CoLoRAMLP(eqx.Module):
       distance function, zero at both ends and positive inside). With the even embedding of
       bounded directions the network is then odd about each end, as the solution of a
       problem with zero Dirichlet data and a right-hand side that vanishes there is.
+    - `envelope=True` (an embedding with every direction `unbounded`): a density on R^d,
+      `u(x) = q(x) exp(N(z))` with `q` a `GaussianEnvelope` (online mean and Cholesky factor)
+      and `N` the network above, evaluated at the envelope's coordinate
+      `z = L^{-1} (x - mean)`. Positive and decaying by construction; the Gaussian family is
+      held exactly (`N = 0`: the output layer starts at zero weight and bias, so the
+      freshly made network *is* the envelope), the network carries the departures from it.
     """
 
     embedding: PeriodicEmbedding
@@ -118,11 +228,13 @@ class CoLoRAMLP(eqx.Module):
     activation: Callable = eqx.field(static=True)
     n_fields: int = eqx.field(static=True)
     dirichlet: tuple[bool, ...] = eqx.field(static=True)
+    envelope: GaussianEnvelope | None
 
     def __init__(
         self, embedding: PeriodicEmbedding, width: int, depth: int, rank: int, *,
         per_rank: bool = True, activation: Callable = jax.nn.swish, n_fields: int = 1,
-        dirichlet: Sequence[bool] | None = None, key: PRNGKeyArray,
+        dirichlet: Sequence[bool] | None = None, envelope: bool = False,
+        key: PRNGKeyArray,
     ):
         if depth < 2:
             raise ValueError(f"depth must be at least 2, got {depth}")
@@ -145,8 +257,30 @@ class CoLoRAMLP(eqx.Module):
             for a, b, k in zip(sizes[:-1], sizes[1:], keys)
         )
         self.activation = activation
+        self.envelope = None
+        if envelope != any(embedding.unbounded):
+            raise ValueError("envelope=True goes with an embedding whose directions are all "
+                             "unbounded (PeriodicEmbedding(..., unbounded=(True,) * d)), and "
+                             "only with one")
+        if envelope:
+            if self.n_fields != 1 or any(dirichlet):
+                raise ValueError("a Gaussian envelope is the ansatz of one density on R^d: "
+                                 "n_fields=1 and no dirichlet directions")
+            lower = jnp.asarray(embedding.lower)
+            lengths = jnp.asarray(embedding.lengths)
+            # the box marks where the mass is: start as the Gaussian filling it
+            self.envelope = GaussianEnvelope(lower + lengths / 2, lengths / 4)
+            last = self.layers[-1]
+            last = eqx.tree_at(lambda layer: (layer.weight, layer.bias), last,
+                               (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias)))
+            self.layers = (*self.layers[:-1], last)
 
     def __call__(self, x: Float[Array, " d"]) -> Float[Array, "*fields"]:
+        if self.envelope is not None:
+            h = self.embedding(self.envelope.normalise(x))
+            for layer in self.layers[:-1]:
+                h = self.activation(layer(h))
+            return jnp.exp(self.envelope.log_density(x) + self.layers[-1](h)[0])
         h = self.embedding(x)
         for layer in self.layers[:-1]:
             h = self.activation(layer(h))

@@ -1,4 +1,5 @@
-"""Where the Galerkin residual is taken: fixed, random, or steepness-adapted sample points."""
+"""Where the Galerkin residual is taken: fixed, random, or steepness-adapted sample points, or
+points drawn from the current density (`EnvelopeSampler`, for a density on R^d)."""
 
 import abc
 from typing import ClassVar
@@ -32,6 +33,13 @@ class AbstractSampler(eqx.Module):
         """Fixed points standing for this sampler where one set is needed (the initial fit,
         the residual diagnostic): its uniform grid of about `n` points."""
         return uniform_grid(equation, self.n)
+
+    def diagnostic_points(self, equation, net: CoLoRAMLP, phi: Float[Array, " p"]
+                          ) -> tuple[Float[Array, "n d"], Float[Array, "m d"]] | None:
+        """Where the residual diagnostic solves the least squares and where it measures the
+        residual, for a sampler whose points follow the solution (they then move with
+        `phi`); `None` (the default): on `fixed_points` and on points between them."""
+        return None
 
 
 def points_per_direction(equation, n: int) -> int:
@@ -117,3 +125,63 @@ class SteepSampler(AbstractSampler):
         cell = jnp.asarray(equation.lengths) / round(self.n_fine ** (1 / equation.ndim))
         jitter = (jr.uniform(k2, (self.n, equation.ndim), fine.dtype) - 0.5) * cell[None]
         return fine[idx] + jitter
+
+
+def envelope_points(net: CoLoRAMLP, phi: Float[Array, " p"], n: int,
+                    key: PRNGKeyArray) -> Float[Array, "n d"]:
+    """`n` points drawn from the Gaussian envelope of the network `net` at the online weights
+    `phi` (`CoLoRAMLP(..., envelope=True)`): `mean + L z` with `z` standard normal."""
+    envelope = set_phi(net, phi).envelope
+    if envelope is None:
+        raise ValueError("points drawn from the density need a network with a Gaussian "
+                         "envelope (CoLoRAMLP(..., envelope=True), a model pretrained for an "
+                         "equation on R^d); for a box use a RandomSampler or a grid")
+    z = jr.normal(key, (n, envelope.ndim), envelope.mean.dtype)
+    return envelope.points(z)
+
+
+class EnvelopeSampler(AbstractSampler):
+    """`n` points drawn from the current density's Gaussian envelope, `mean + L z` with
+    standard normal `z`, at the start of every step (through `GalerkinSolver`, from the
+    current online weights): the samples follow the density as it moves and spreads, and the
+    least squares weighs the residual by the envelope, where the mass is. For a density on
+    R^d (a network with `envelope=True`); uniform points in a box are hopeless in high
+    dimension (almost all fall where the density is zero).
+
+    - `redraw=True`: new draws `z` at every step (key `fold_in(key, step)`): no fixed
+      quadrature to alias with, at the price of noise in `phi_dot` of relative size about
+      `1/sqrt(n)`; `redraw=False`: the same draws `z` at every step, mapped through the
+      current envelope (a quadrature that moves with the density: `phi_dot` is then a smooth
+      function of `phi`, as a deterministic ODE solver expects).
+    - `fixed_points` (the initial fit, when no points are given): `n` draws from the Gaussian
+      filling the equation's box (mean its centre, standard deviation a sixth of its sides);
+      fit an initial density on points drawn from it instead where you can
+      (`envelope_points` from a first guess, or your own draws).
+    - The residual diagnostic solves and measures on two further sets of `n` draws from the
+      current envelope (keys of their own, apart from the steps' `fold_in(key, step)`).
+    """
+
+    n: int
+    key: PRNGKeyArray
+    redraw: bool = eqx.field(default=True, static=True)
+    dynamic: ClassVar[bool] = True
+
+    def __call__(self, equation, net, phi, step):
+        key = jr.fold_in(self.key, step) if self.redraw else self.key
+        return envelope_points(net, phi, self.n, key)
+
+    def fixed_points(self, equation):
+        lower = jnp.asarray(equation.lower)
+        lengths = jnp.asarray(equation.lengths)
+        z = jr.normal(_side_key(self.key, 3), (self.n, equation.ndim), lower.dtype)
+        return (lower + lengths / 2)[None] + z * (lengths / 6)[None]
+
+    def diagnostic_points(self, equation, net, phi):
+        return (envelope_points(net, phi, self.n, _side_key(self.key, 1)),
+                envelope_points(net, phi, self.n, _side_key(self.key, 2)))
+
+
+def _side_key(key: PRNGKeyArray, i: int) -> PRNGKeyArray:
+    """A key for the `i`-th side use of a sampler's key, apart from its per-step keys
+    `fold_in(key, step)`."""
+    return jr.fold_in(jr.split(key)[1], i)

@@ -290,6 +290,14 @@ def constraint_setup(setup: Setup, net, phi0, mu) -> InvariantConstraints | None
     equation = setup.equation
     invariants = tuple(get_invariant(c, equation, mu) if isinstance(c, str) else c
                        for c in cons.invariants)
+    if equation.unbounded:  # importance sampling in the frame of the envelope
+        n = cons.points if cons.points is not None else setup.sampler.n
+        out = InvariantConstraints.on_envelope(invariants, equation.ndim, n,
+                                               constrain=cons.method != "projection",
+                                               project=cons.method != "constraint",
+                                               one_by_one=setup.lstsq.one_by_one)
+        return eqx.tree_at(lambda c: c.targets, out, out.values(net, phi0),
+                           is_leaf=lambda x: x is None)
     points = cons.points
     if points is None:  # per direction, matching the samples
         n = setup.sampler.fixed_points(equation).shape[0]
@@ -336,7 +344,7 @@ def assemble(setup: Setup, net, phi0, mu):
     # with adaptive online weights the residual is measured after the solve, with the set in
     # force at each saved time (the saving function does not see the solver's state)
     save = _Save(fit, diagnostic_points(equation, fit.samples.shape[0]), projection,
-                 constraints, with_residual=adaptive is None)
+                 constraints, sampler, with_residual=adaptive is None)
     saveat = eqx.tree_at(lambda s: s.subs.fn, setup.saveat, save)
     if adaptive is not None:  # the record of the active set is in the final solver state
         saveat = eqx.tree_at(lambda s: s.solver_state, saveat, True)
@@ -348,7 +356,7 @@ def _active_residuals(save: "_Save", ts, phis, mu, active):
 
     def one(t, phi, mask):
         field = eqx.tree_at(lambda f: f.mask, save.field, mask, is_leaf=lambda x: x is None)
-        return field.residual(t, phi, mu, save.points)
+        return save.residual(field, t, phi, mu)
 
     return jax.vmap(one)(ts, phis, active)
 
@@ -363,6 +371,7 @@ class _Save(eqx.Module):
     points: Array
     projection: InvariantConstraints | None
     constraints: InvariantConstraints | None
+    sampler: AbstractSampler | None = None
     with_residual: bool = eqx.field(default=True, static=True)
 
     def __call__(self, t, phi, mu):
@@ -376,6 +385,17 @@ class _Save(eqx.Module):
         degenerate = (self.constraints.degenerate(net, phi)
                       if self.constraints is not None and self.constraints.constrain
                       else jnp.array(False))
-        residual = (self.field.residual(t, phi, mu, self.points) if self.with_residual
+        residual = (self.residual(self.field, t, phi, mu) if self.with_residual
                     else jnp.zeros((), phi.dtype))
         return phi, residual, inv, degenerate
+
+    def residual(self, field: GalerkinField, t, phi, mu):
+        """The residual diagnostic of `field` at `phi`: on `points`, or on points that follow
+        the solution where the sampler draws them."""
+        points = self.points
+        moving = (None if self.sampler is None
+                  else self.sampler.diagnostic_points(field.equation, field.net, phi))
+        if moving is not None:  # points that follow the solution, drawn at this phi
+            field = eqx.tree_at(lambda f: f.samples, field, moving[0])
+            points = moving[1]
+        return field.residual(t, phi, mu, points)

@@ -10,12 +10,14 @@ from ._base import (
     AbstractEquation as AbstractEquation,
     AbstractExactEquation as AbstractExactEquation,
     check_parameter as check_parameter,
+    rhs_at as rhs_at,
 )
 from ._boundary import (
     AbstractBoundary as AbstractBoundary,
     Dirichlet as Dirichlet,
     Neumann as Neumann,
     Periodic as Periodic,
+    Unbounded as Unbounded,
 )
 from ._burgers import Burgers as Burgers, cole_hopf as cole_hopf
 from ._fd import (
@@ -27,6 +29,12 @@ from ._fd import (
     reference_method as reference_method,
     reference_solve as reference_solve,
     spectral_solve as spectral_solve,
+)
+from ._fokker_planck import (
+    FokkerPlanck as FokkerPlanck,
+    MonteCarloMoments as MonteCarloMoments,
+    gaussian_density as gaussian_density,
+    monte_carlo as monte_carlo,
 )
 from ._heat import HeatDirichlet as HeatDirichlet
 from ._kdv import KdV as KdV
@@ -52,6 +60,7 @@ class _Shipped(Protocol):
 
 EQUATIONS: dict[str, _Shipped] = {"advection": Advection,
     "advection-diffusion": AdvectionDiffusion, "allen-cahn": AllenCahn,
+    "fokker-planck": FokkerPlanck,
     "allen-cahn-neumann": AllenCahnNeumann, "burgers": Burgers,
     "heat-dirichlet": HeatDirichlet, "kdv": KdV, "rde": RDE, "vlasov": Vlasov,
     "wave-2d": Wave2D}

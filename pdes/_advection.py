@@ -29,7 +29,8 @@ class Advection(AbstractExactEquation):
         if not len(self.lower) == len(self.upper) == len(self.direction):
             raise ValueError("lower, upper and direction must have one entry per dimension")
 
-    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
+    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike,
+            t: ArrayLike = 0.0) -> Float[Array, ""]:
         # one directional derivative c . grad u
         return -jnp.asarray(mu) * jax.jvp(u, (x,), (jnp.asarray(self.direction, x.dtype),))[1]
 

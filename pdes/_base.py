@@ -79,6 +79,9 @@ class AbstractEquation(eqx.Module):
     # the invariants it keeps, and those it dissipates (name -> the law); default: none
     conserved: ClassVar[tuple[str, ...]] = ()
     dissipated: ClassVar[dict[str, str]] = {}
+    # whether the right-hand side is free of the time (False: `F` reads `field.time()`, and `rhs`
+    # takes the time as its fourth argument)
+    autonomous: ClassVar[bool] = True
     # grid points per direction of the FD reference used by `compare` by default (None: 2048
     # in 1D, 256 in 2D, 48 in 3D); set where the default grid would be too costly
     reference_points: ClassVar[int | None] = None
@@ -110,6 +113,12 @@ class AbstractEquation(eqx.Module):
         return tuple(b.periodic for b in self.boundaries)
 
     @property
+    def unbounded(self) -> bool:
+        """Whether the equation lives on all of R^d (every direction `pdes.Unbounded()`): a
+        decaying density, whose box only marks where the mass is."""
+        return all(b.unbounded for b in self.boundaries)
+
+    @property
     def lengths(self) -> tuple[float, ...]:
         return tuple(b - a for a, b in zip(self.lower, self.upper))
 
@@ -123,15 +132,17 @@ class AbstractEquation(eqx.Module):
         raise NotImplementedError(
             f"{self.name} states its right-hand side by hand (rhs, fd_rhs), not as F")
 
-    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, "*f"]:
-        """`F(u; mu)` at one point `x`, for a function `u` of one point (of shape `()`, or
-        `(n_fields,)` for a system). By default derived from `F` by autodiff
-        (`F(PointField(u, x, names=fields), x, mu)`); equations without `F` override it.
+    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike,
+            t: ArrayLike = 0.0) -> Float[Array, "*f"]:
+        """`F(u; mu)` at one point `x` (and time `t`, read by equations that are not
+        `autonomous`), for a function `u` of one point (of shape `()`, or `(n_fields,)` for
+        a system). By default derived from `F` by autodiff
+        (`F(PointField(u, x, names=fields, t=t), x, mu)`); equations without `F` override it.
 
         **Raises:** `ValueError` where `F` returns another shape than `value_shape`."""
         from ._operators import PointField
 
-        out = self.F(PointField(u, x, names=self.fields), x, mu)
+        out = self.F(PointField(u, x, names=self.fields, t=t), x, mu)
         check_F_shape(self, out, self.value_shape, "at a point")
         return out
 
@@ -256,6 +267,15 @@ class AbstractEquation(eqx.Module):
     def check_mu(self, mu: ArrayLike, mu_range: tuple[float, float] | None = None) -> float:
         """Raise a `ValueError` a person can act on if `mu` is not a finite number in range."""
         return check_parameter(mu, self.mu_range if mu_range is None else mu_range, self.name)
+
+
+def rhs_at(equation: AbstractEquation, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike,
+           t: ArrayLike) -> Float[Array, "*f"]:
+    """`equation.rhs` at the point `x` and time `t`: the time is passed only to an equation
+    that is not `autonomous` (so that an equation's own `rhs(u, x, mu)` keeps working)."""
+    if getattr(equation, "autonomous", True):  # (an object that only has `rhs`: autonomous)
+        return equation.rhs(u, x, mu)
+    return equation.rhs(u, x, mu, t)
 
 
 def check_F_shape(equation: AbstractEquation, out: Any, expected: tuple[int, ...],

@@ -4,7 +4,12 @@
 - `Dirichlet(lower, upper)`: the value of the solution at the two ends of the direction;
 - `Neumann(lower, upper)`: the derivative of the solution *along the direction*
   (`du/dx_i`, not the outward normal derivative: at the lower end the outward normal
-  derivative is `-lower`) at the two ends.
+  derivative is `-lower`) at the two ends;
+- `Unbounded()`: the direction is the whole real line and the solution decays along it (a
+  density on R^d). The equation's box then only says where the mass is (for plots, the
+  initial sampling and the residual diagnostic); no grid reference is derived (the solution
+  does not live on the box), and the network's ansatz decays by construction (a Gaussian
+  envelope, `CoLoRAMLP(..., envelope=True)`).
 
 The data `lower`, `upper` are numbers, or callables `g(t, mu)` of the time and the parameter
 (time-dependent data). A boundary applies to every field of a system; a callable may return
@@ -28,12 +33,20 @@ class AbstractBoundary(eqx.Module):
     """The condition at the two ends of one space direction."""
 
     periodic: ClassVar[bool] = False
+    unbounded: ClassVar[bool] = False
 
 
 class Periodic(AbstractBoundary):
     """A periodic direction: the solution repeats with the box's length."""
 
     periodic: ClassVar[bool] = True
+
+
+class Unbounded(AbstractBoundary):
+    """A direction along the whole real line, on which the solution decays (a density on
+    R^d): no data, no ends. The box of the equation marks where the mass is."""
+
+    unbounded: ClassVar[bool] = True
 
 
 class _Data(AbstractBoundary):
@@ -102,7 +115,8 @@ def check_boundaries(boundaries, ndim: int, name: str) -> tuple[AbstractBoundary
     `TypeError` naming what to give."""
     if not isinstance(boundaries, tuple | list):
         raise TypeError(f"{name}: boundaries must be a tuple of one boundary condition per "
-                        f"direction (pdes.Periodic(), pdes.Dirichlet(...), pdes.Neumann(...)), "
+                        f"direction (pdes.Periodic(), pdes.Dirichlet(...), pdes.Neumann(...), "
+                        f"pdes.Unbounded()), "
                         f"got {boundaries!r}")
     if len(boundaries) != ndim:
         raise ValueError(f"{name}: boundaries has {len(boundaries)} entries for a box of {ndim} "
@@ -111,5 +125,12 @@ def check_boundaries(boundaries, ndim: int, name: str) -> tuple[AbstractBoundary
     for b in boundaries:
         if not isinstance(b, AbstractBoundary):
             raise TypeError(f"{name}: {b!r} is not a boundary condition; use pdes.Periodic(), "
-                            "pdes.Dirichlet(lower, upper) or pdes.Neumann(lower, upper)")
+                            "pdes.Dirichlet(lower, upper), pdes.Neumann(lower, upper) or "
+                            "pdes.Unbounded()")
+    unbounded = [b.unbounded for b in boundaries]
+    if any(unbounded) and not all(unbounded):
+        raise ValueError(f"{name}: directions {[i for i, u in enumerate(unbounded) if u]} are "
+                         "unbounded and the others not; an unbounded equation is a decaying "
+                         "density on all of R^d (its ansatz is one Gaussian envelope over every "
+                         "direction): make every direction pdes.Unbounded(), or none")
     return tuple(boundaries)

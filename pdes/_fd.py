@@ -43,6 +43,12 @@ def reference_method(equation: AbstractEquation, method: str | None = None) -> s
     default `"fd"` where the equation has a hand-written `fd_rhs`, else `"spectral"` (from
     `F`). **Raises:** `ValueError` for an unknown method, `NotImplementedError` for a
     method the equation cannot give (saying which it can)."""
+    if equation.unbounded:
+        raise NotImplementedError(
+            f"{equation.name} lives on all of R^{equation.ndim} (pdes.Unbounded() directions): "
+            "its solution does not live on the box, and a grid over it would need "
+            f"n^{equation.ndim} points; no grid reference is derived. Compare with its exact "
+            "solution (reference='exact') or a Monte Carlo run of its particles")
     has_fd = type(equation).fd_rhs is not AbstractEquation.fd_rhs
     has_f = type(equation).F is not AbstractEquation.F
     if method is None:

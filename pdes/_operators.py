@@ -55,7 +55,13 @@ class AbstractField(eqx.Module):
     """A field, or a system of fields, through the derivatives a right-hand side needs (see
     the module's docstring). `PointField` evaluates them at one point by autodiff,
     `GridField` on a grid (FFT along periodic directions, finite differences along bounded
-    ones)."""
+    ones). `time()` is the time, for a right-hand side that reads it (an equation that is
+    not `autonomous`)."""
+
+    @abc.abstractmethod
+    def time(self) -> ArrayLike:
+        """The time at which the field is taken (for a right-hand side that depends on it;
+        0 where none was given)."""
 
     @property
     @abc.abstractmethod
@@ -113,11 +119,14 @@ class PointField(AbstractField):
     forward-mode autodiff (nested `jax.jvp`), exact to round-off. `div` applies the chain
     rule by differentiating `f_i(u(x))` along `x_i`, so a flux of any form works. `u` returns
     a scalar, or a vector `(n_fields,)` for a system; `names` (optional, static) names the
-    fields, so that `field["v"]` works."""
+    fields, so that `field["v"]` works; `t` is the time, for a right-hand side that reads
+    it (an equation that is not `autonomous`)."""
 
     u: PointFunction
     x: Float[Array, " d"]
     names: tuple[str, ...] | None = eqx.field(default=None, static=True)
+    # the time, for a right-hand side that depends on it (`GridField.t` likewise)
+    t: ArrayLike = 0.0
 
     @property
     def ndim(self) -> int:
@@ -135,10 +144,13 @@ class PointField(AbstractField):
         if not shape:
             return self
         names = None if self.names is None else (self.names[i],)
-        return PointField(lambda y: self.u(y)[i], self.x, names=names)
+        return PointField(lambda y: self.u(y)[i], self.x, names=names, t=self.t)
 
     def value(self) -> Array:
         return self.u(self.x)
+
+    def time(self) -> ArrayLike:
+        return self.t
 
     def derivative(self, axis: int, order: int = 1) -> Array:
         return _partial_n(self.u, self.x, axis, order)
@@ -256,6 +268,9 @@ class GridField(AbstractField):
 
     def value(self) -> Array:
         return self.values
+
+    def time(self) -> ArrayLike:
+        return self.t
 
     def spacing(self, axis: int) -> float:
         """The grid spacing along `axis`: `L / n` periodic, `L / (n - 1)` bounded."""

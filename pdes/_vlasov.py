@@ -69,7 +69,8 @@ class Vlasov(AbstractExactEquation):
         """`E(x) = -phi'(x) = mu sin x`."""
         return jnp.asarray(mu) * jnp.sin(x)
 
-    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
+    def rhs(self, u: PointFunction, x: Float[Array, " d"], mu: ArrayLike,
+            t: ArrayLike = 0.0) -> Float[Array, ""]:
         # one directional derivative (v, E(x)) . grad f
         direction = jnp.stack([x[1], self.field(x[0], mu)]).astype(x.dtype)
         return -jax.jvp(u, (x,), (direction,))[1]

@@ -7,7 +7,8 @@ import neural_galerkin as ng
 import pdes
 
 # the shipped equations that have an exact solution from their default initial condition
-WITH_EXACT = {"advection", "advection-diffusion", "heat-dirichlet", "kdv", "vlasov", "wave-2d"}
+WITH_EXACT = {"advection", "advection-diffusion", "fokker-planck", "heat-dirichlet", "kdv",
+              "vlasov", "wave-2d"}
 
 
 @pytest.mark.parametrize("name", sorted(pdes.EQUATIONS))

@@ -1,0 +1,159 @@
+"""The Fokker-Planck equation of interacting particles on R^d (`pdes.FokkerPlanck`): its exact
+moments against a Monte Carlo run, the Gaussian-envelope ansatz, the sampler that follows the
+density, and the equation-driven solve against the exact Gaussian in 2D."""
+
+import diffrax as dfx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+import neural_galerkin as ng
+import pdes
+from pdes._boundary import check_boundaries
+
+
+def envelope_net(eq, key, width=8, depth=3, rank=2):
+    emb = ng.PeriodicEmbedding(eq.lower, eq.lengths, unbounded=(True,) * eq.ndim)
+    return ng.CoLoRAMLP(emb, width, depth, rank, envelope=True, key=key)
+
+
+def test_exact_moments_agree_with_a_monte_carlo_run():
+    """The moment ODEs against Euler-Maruyama particles: every entry of the mean and the
+    covariance within 5 standard errors (16 entries per time: a false alarm has probability
+    below 1e-4), and the same run tells the moments of another interaction apart."""
+    eq = pdes.FokkerPlanck.in_dimension(3)
+    ts = jnp.array([0.25, 0.5])
+    mc = eq.monte_carlo(0.5, ts, 20_000, key=jr.PRNGKey(0), dt=1e-3)
+    assert mc.mean.shape == (2, 3) and mc.cov.shape == (2, 3, 3) and mc.num_steps == 500
+    means, covs = eq.moments(ts, 0.5)
+    z_mean = np.abs(np.asarray((mc.mean - means) / mc.mean_se))
+    z_cov = np.abs(np.asarray((mc.cov - covs) / mc.cov_se))
+    # measured: largest 2.3 (mean), 1.0 (covariance)
+    assert z_mean.max() < 5 and z_cov.max() < 5, (z_mean.max(), z_cov.max())
+    # the power of the check: without the interaction the covariance is diagonal, which the
+    # particles refute by many standard errors (measured: 32)
+    _, covs0 = eq.moments(ts, 0.0)
+    assert np.max(np.abs(np.asarray((mc.cov - covs0) / mc.cov_se))) > 20
+
+
+def test_exact_solution_is_a_normalised_gaussian_with_the_initial_moments():
+    eq = pdes.FokkerPlanck.in_dimension(2)
+    x = jnp.array([1.0, 2.5])
+    assert jnp.allclose(eq.exact(x, 0.0, 0.3), eq.initial_condition(x, 0.3), rtol=1e-12)
+    means, covs = eq.moments(jnp.array([0.0, 8.0]), 0.3)
+    assert np.allclose(means[0], [0.9, 3.0]) and np.allclose(covs[0], 0.1 * np.eye(2))
+    # total probability 1 at t = 8, by Gauss-Hermite quadrature in the Gaussian's own frame
+    g, w = np.polynomial.hermite_e.hermegauss(30)
+    L = np.linalg.cholesky(np.asarray(covs[1]))
+    zz = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
+    pts = np.asarray(means[1]) + zz @ L.T
+    q = np.exp(-0.5 * np.sum(zz**2, 1)) / (2 * np.pi * np.linalg.det(L))
+    u = jax.vmap(lambda p: eq.exact(p, 8.0, 0.3))(jnp.asarray(pts))
+    mass = np.sum(np.outer(w, w).ravel() * np.asarray(u) / q) / (2 * np.pi)
+    assert abs(mass - 1) < 1e-12, mass
+
+
+def test_the_envelope_network_starts_as_its_gaussian(getkey):
+    eq = pdes.FokkerPlanck.in_dimension(3)
+    net = envelope_net(eq, getkey())
+    cov = jnp.array([[0.2, 0.05, 0.0], [0.05, 0.1, 0.02], [0.0, 0.02, 0.3]])
+    mean = jnp.array([1.0, 2.0, 0.5])
+    u = ng.set_phi(net, ng.envelope_phi(net, mean, cov))
+    x = mean[None] + jr.normal(getkey(), (16, 3))
+    got = jax.vmap(u)(x)
+    want = jax.vmap(lambda p: pdes.gaussian_density(p, mean, cov))(x)
+    assert np.allclose(got, want, rtol=1e-12, atol=0)
+    assert np.allclose(u.envelope.covariance(), cov, rtol=1e-12)
+    # the sampler's points follow the envelope: their moments are the envelope's
+    pts = ng.envelope_points(net, ng.envelope_phi(net, mean, cov), 40_000, getkey())
+    assert np.allclose(jnp.mean(pts, 0), mean, atol=0.02)
+    assert np.allclose(jnp.cov(pts.T), cov, atol=0.01)
+
+
+def test_a_model_on_R_d_saves_and_loads(tmp_path, getkey):
+    config = ng.ModelConfig("fokker-planck-2d", (-0.5, -0.5), (5.0, 5.0), (0.0, 1.0),
+                            (0.0, 0.5), width=8, depth=3, boundaries=("unbounded",) * 2)
+    model = ng.make_model(config, key=getkey())
+    assert model.net.envelope is not None
+    ng.save_model(tmp_path / "m", model)
+    back = ng.load_model(tmp_path / "m")
+    x = jnp.array([1.0, 2.0])
+    phi = model.phi(0.5, 0.2)
+    assert back.u(x, phi) == model.u(x, phi)
+
+
+def test_eq_solve_in_2d_follows_the_exact_gaussian(getkey):
+    """The equation-driven solve of the 2D case (alpha = 0.35, t in [0, 1]) from the exact
+    initial Gaussian, on 200 points drawn from the current envelope at every step, mass held
+    by projection: bounds (about 15x the measured errors, which are the time stepping's at
+    rtol 1e-6) on the relative L2 error of the density at points drawn from the exact density
+    (the Gaussian of the exact moments), on the mean and covariance errors, and on the mass
+    drift; and the network's own online weights stay at round-off, since the solution never
+    leaves the Gaussian family the envelope holds."""
+    eq = pdes.FokkerPlanck.in_dimension(2)
+    mu, ts = 0.35, jnp.array([0.0, 0.5, 1.0])
+    net = envelope_net(eq, jr.PRNGKey(0))
+    phi0 = ng.envelope_phi(net, eq.mean0, eq.variance0 * jnp.eye(2))
+    sol = ng.solve(eq, net, 0.0, 1.0, None, phi0, mu, saveat=dfx.SaveAt(ts=ts),
+                   samples=ng.EnvelopeSampler(200, jr.PRNGKey(1)), conserve="mass")
+    means, covs = eq.moments(ts[1:], mu)
+    for k in (1, 2):
+        u = ng.set_phi(net, sol.phis[k])
+        L = jnp.linalg.cholesky(covs[k - 1])
+        x = means[k - 1][None] + jr.normal(getkey(), (2000, 2)) @ L.T
+        exact = jax.vmap(lambda p: pdes.gaussian_density(p, means[k - 1], covs[k - 1]))(x)
+        err = float(jnp.linalg.norm(jax.vmap(u)(x) - exact) / jnp.linalg.norm(exact))
+        mean_err = float(jnp.linalg.norm(u.envelope.mean - means[k - 1])
+                         / jnp.linalg.norm(means[k - 1]))
+        cov_err = float(jnp.linalg.norm(u.envelope.covariance() - covs[k - 1])
+                        / jnp.linalg.norm(covs[k - 1]))
+        # measured: density 6.7e-6, mean 7.4e-7, covariance 2.4e-7 (time stepping, rtol 1e-6)
+        assert err < 1e-4 and mean_err < 1e-5 and cov_err < 1e-5, (err, mean_err, cov_err)
+    n_alpha = ng.num_phi(net) - 2 - 3  # the envelope's mean and Cholesky factor last
+    assert float(jnp.max(jnp.abs(sol.phis[:, :n_alpha]))) < 1e-9  # measured 3.9e-13
+    mass = np.asarray(sol.invariants["mass"])
+    assert np.max(np.abs(mass - mass[0])) <= 1e-12 * abs(mass[0]), mass
+
+
+def test_bad_inputs_say_what_to_do(getkey):
+    with pytest.raises(ValueError, match="make every direction pdes.Unbounded"):
+        check_boundaries((pdes.Unbounded(), pdes.Periodic()), 2, "eq")
+    eq = pdes.FokkerPlanck.in_dimension(2)
+    with pytest.raises(NotImplementedError, match="no grid reference"):
+        pdes.reference_solve(eq, 0.2, 16, jnp.array([0.0, 0.1]))
+    with pytest.raises(ValueError, match="at least 2 particles"):
+        eq.monte_carlo(0.2, [0.1], 1, key=getkey())
+    with pytest.raises(ValueError, match="dt must be a positive step"):
+        eq.monte_carlo(0.2, [0.1], 10, key=getkey(), dt=0.0)
+    with pytest.raises(ValueError, match="increasing and from ts"):
+        eq.monte_carlo(0.2, [0.2, 0.1], 10, key=getkey())
+    with pytest.raises(ValueError, match="points drawn uniformly in its box miss its mass"):
+        ng.trajectories_from_exact(pdes.get("fokker-planck"), [0.2], [0.0, 0.1], 16,
+                                   key=getkey())
+    with pytest.raises(ValueError, match="compare cannot measure its error yet"):
+        config = ng.ModelConfig("fokker-planck", (-0.5,) * 8, (5.0,) * 8, (0.0, 8.0),
+                                (0.0, 0.5), width=8, depth=3, boundaries=("unbounded",) * 8)
+        ng.compare(pdes.get("fokker-planck"), ng.make_model(config, key=getkey()), 0.2,
+                   reference="exact")
+    with pytest.raises(ValueError, match="mu=0.7 is outside the range"):
+        eq.check_mu(0.7)
+    # a network on a box cannot draw from a density
+    box = ng.CoLoRAMLP(ng.PeriodicEmbedding((0.0, 0.0), (1.0, 1.0)), 8, 3, 2, key=getkey())
+    with pytest.raises(ValueError, match="need a network with a Gaussian envelope"):
+        ng.EnvelopeSampler(8, getkey())(eq, box, ng.get_phi(box), jnp.array(0))
+    with pytest.raises(ValueError, match="the network's ansatz"):
+        ng.solve(eq, box, 0.0, 0.1, None, ng.get_phi(box), 0.2,
+                 samples=ng.EnvelopeSampler(64, getkey()))
+    with pytest.raises(ValueError, match="envelope=True goes with an embedding"):
+        ng.CoLoRAMLP(ng.PeriodicEmbedding((0.0,), (1.0,)), 8, 3, 2, envelope=True,
+                     key=getkey())
+    with pytest.raises(ValueError, match="all True or all False"):
+        ng.PeriodicEmbedding((0.0, 0.0), (1.0, 1.0), unbounded=(True, False))
+    with pytest.raises(ValueError, match="every direction unbounded"):
+        ng.ModelConfig("x", (0.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 1.0),
+                       boundaries=("unbounded", "periodic"))
+    net = envelope_net(eq, getkey())
+    with pytest.raises(ValueError, match="shapes \\(2,\\) and \\(2, 2\\)"):
+        ng.envelope_phi(net, jnp.zeros(3), jnp.eye(2))
