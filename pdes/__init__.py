@@ -33,6 +33,7 @@ from ._kdv import KdV as KdV
 from ._operators import BOUNDED_ORDER as BOUNDED_ORDER
 from ._rde import RDE as RDE
 from ._vlasov import Vlasov as Vlasov
+from ._vlasov_colora import VlasovCoLoRA as VlasovCoLoRA
 from ._wave import Wave2D as Wave2D
 
 
@@ -49,6 +50,7 @@ EQUATIONS: dict[str, _Shipped] = {"advection": Advection,
     "advection-diffusion": AdvectionDiffusion, "allen-cahn": AllenCahn,
     "allen-cahn-neumann": AllenCahnNeumann, "burgers": Burgers,
     "heat-dirichlet": HeatDirichlet, "kdv": KdV, "rde": RDE, "vlasov": Vlasov,
+    "vlasov-colora": VlasovCoLoRA,
     "wave-2d": Wave2D}
 
 
