@@ -185,7 +185,7 @@ RECIPES["vlasov-colora"] = Recipe(
     n=100,
     data="file",
     n_times=63,
-    steps=12_000,  # so far: 4 stages of 3000 (see above); the bar needs ~10^5
+    steps=18_000,  # so far: 6 stages of 3000 (see above); the bar needs ~10^5
     model=dict(width=40, depth=6, rank=3),
     source="the CoLoRA authors' Vlasov data (julesberman/CoLoRA, data/vlasov/: one HDF5 file "
     "per parameter, extracted with `git show HEAD:data/vlasov/NAME > DIR/NAME`); "
