@@ -25,11 +25,11 @@ import equinox as eqx
 import jax
 import jax.random as jr
 import numpy as np
-from _results import save_table
+from _results import held_out_split, save_table
 
 import neural_galerkin as ng
 from neural_galerkin._compare import relative_error
-from neural_galerkin._training import Trajectories, load_trajectories, pretrain
+from neural_galerkin._training import load_trajectories, pretrain
 
 TEST_MUS = (0.00397, 0.00793)
 
@@ -59,10 +59,7 @@ def main():
     p.add_argument("--results", default="benchmarks/results")
     args = p.parse_args()
     data = load_trajectories(args.data)
-    test = [int(np.argmin(np.abs(data.mu - m))) for m in TEST_MUS]
-    train = [i for i in range(len(data.mu)) if i not in test]
-    tr = Trajectories(u=data.u[train], mu=data.mu[train], t=data.t, x=data.x,
-                      lower=data.lower, lengths=data.lengths)
+    test, tr = held_out_split(data, TEST_MUS)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model = ng.load_model(args.init)

@@ -175,6 +175,24 @@ RECIPES["rde"] = Recipe(
     "--depth 6 --rank 3 --out DIR`",
 )
 
+# The CoLoRA authors' Vlasov data (their HDF5 folder, 9 parameters, 63 times on a 100 x 100
+# grid), which `pdes.VlasovCoLoRA` (its fitted field) reproduces to 3e-4 - 1.9e-3; trained without
+# the authors' test pair 0.25, 0.35 (benchmarks/results/vlasov_colora_train.md)
+RECIPES["vlasov-colora"] = Recipe(
+    train_mus=(0.2, 0.224, 0.274, 0.3, 0.326, 0.376, 0.4),
+    default_mu=0.35,
+    test_mus=(0.25, 0.35),
+    n=100,
+    data="file",
+    n_times=63,
+    steps=18_000,  # so far: 6 stages of 3000 (see above); the bar needs ~10^5
+    model=dict(width=40, depth=6, rank=3),
+    source="the CoLoRA authors' Vlasov data (julesberman/CoLoRA, data/vlasov/: one HDF5 file "
+    "per parameter, extracted with `git show HEAD:data/vlasov/NAME > DIR/NAME`); "
+    "`python benchmarks/vlasov_colora_train.py --data DIR --out OUT` (float32 stages, "
+    "listed in benchmarks/results/vlasov_colora_train.md)",
+)
+
 # advection-diffusion in d = 4, 5, 6: trained on the exact solution at random points (no grid
 # fits in memory there); the online shift carries the advection, the CoLoRA weights the decay
 for _d in (4, 5, 6):

@@ -46,6 +46,7 @@ from ._operators import (
 )
 from ._rde import RDE as RDE
 from ._vlasov import Vlasov as Vlasov
+from ._vlasov_colora import VlasovCoLoRA as VlasovCoLoRA
 from ._wave import Wave2D as Wave2D
 
 
@@ -63,6 +64,7 @@ EQUATIONS: dict[str, _Shipped] = {"advection": Advection,
     "fokker-planck": FokkerPlanck,
     "allen-cahn-neumann": AllenCahnNeumann, "burgers": Burgers,
     "heat-dirichlet": HeatDirichlet, "kdv": KdV, "rde": RDE, "vlasov": Vlasov,
+    "vlasov-colora": VlasovCoLoRA,
     "wave-2d": Wave2D}
 
 

@@ -1,4 +1,5 @@
 import math
+from collections.abc import Callable
 
 import diffrax as dfx
 import jax
@@ -6,6 +7,25 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from ._base import AbstractExactEquation, PointFunction, d1
+
+
+def trace_back(field: Callable[[Array, ArrayLike], Array], x: Float[Array, " 2"], t: ArrayLike,
+               mu: ArrayLike) -> Float[Array, " 2"]:
+    """The foot `(x, v)` at time 0 of the characteristic `x' = v`, `v' = field(x, mu)` that
+    passes through the point `x` at time `t` (Dopri8, `rtol = atol = 1e-13`; `t < 0` traces
+    it forward). Differentiable in forward mode (in `x` and `t > 0`)."""
+
+    def backward(s, y, mu):  # the characteristic ODE in reversed time
+        return jnp.stack([-y[1], -field(y[0], mu)])
+
+    sol = dfx.diffeqsolve(
+        dfx.ODETerm(backward), dfx.Dopri8(), 0.0, jnp.asarray(t), None,
+        jnp.asarray(x, dtype=float), mu,
+        stepsize_controller=dfx.PIDController(rtol=1e-13, atol=1e-13),
+        saveat=dfx.SaveAt(t1=True), max_steps=100_000, adjoint=dfx.ForwardMode(),
+    )
+    assert sol.ys is not None  # saved at t1
+    return sol.ys[-1]
 
 
 class Vlasov(AbstractExactEquation):
@@ -85,17 +105,7 @@ class Vlasov(AbstractExactEquation):
         it forward). Differentiable in forward mode (in `x` and `t > 0`), as `rhs` needs: the
         right-hand side of the exact solution is its `u_t`."""
 
-        def backward(s, y, mu):  # the characteristic ODE in reversed time
-            return jnp.stack([-y[1], -self.field(y[0], mu)])
-
-        sol = dfx.diffeqsolve(
-            dfx.ODETerm(backward), dfx.Dopri8(), 0.0, jnp.asarray(t), None,
-            jnp.asarray(x, dtype=float), mu,
-            stepsize_controller=dfx.PIDController(rtol=1e-13, atol=1e-13),
-            saveat=dfx.SaveAt(t1=True), max_steps=100_000, adjoint=dfx.ForwardMode(),
-        )
-        assert sol.ys is not None  # saved at t1
-        return self.initial_condition(sol.ys[-1], mu)
+        return self.initial_condition(trace_back(self.field, x, t, mu), mu)
 
     def fd_rhs(self, u: Float[Array, "*grid"], mu: ArrayLike, dx: tuple[float, ...]) -> Array:
         x = self.lower[0] + dx[0] * jnp.arange(u.shape[0])

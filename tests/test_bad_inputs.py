@@ -230,6 +230,15 @@ def test_model_domain_and_name_are_checked():
     _compare.check_model_fits(eq2, _data_model("burgers-2d", eq2.lower, eq2.lengths))
 
 
+
+def test_vlasov_colora_keeps_the_data_box_and_a_whole_field():
+    """Its field is fitted on the data's box: another box is refused, as is a coefficient
+    list that is not `(a_0, a_1..a_K, b_1..b_K)`."""
+    with pytest.raises(ValueError, match=r"posed on the data's box \[-1, 1\)\^2"):
+        pdes.VlasovCoLoRA(lower=(0.0, -1.0), upper=(2.0, 1.0))
+    with pytest.raises(ValueError, match="an odd number, not 4"):
+        pdes.VlasovCoLoRA(coefficients=(0.1, 0.2, 0.3, 0.4))
+
 # --- the reference -------------------------------------------------------------------------
 
 

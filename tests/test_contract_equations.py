@@ -126,6 +126,8 @@ DERIVED = {
     "wave-2d": dict(mu=0.8, t=0.37, ns=(64,)),
     # self-convergence (spectral) while the first fronts form
     "rde": dict(mu=2.3, t=2.5, ns=(128, 256, 512)),
+    # the exact solution (characteristics), spectrally: one grid that resolves the blob
+    "vlasov-colora": dict(mu=0.3, t=0.5, ns=(160,)),
 }
 # (an equation on R^d has no grid reference: its references are exact or Monte Carlo)
 DERIVED_NAMES = [name for name in NAMES if has_F(pdes.get(name)) and not has_fd(pdes.get(name))
