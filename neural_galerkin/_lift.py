@@ -105,7 +105,8 @@ def boundary_lift(equation: pdes.AbstractEquation, bounded: tuple[bool, ...] | N
 
     **Raises:** `ValueError` for data whose faces conflict at the corners (see the module),
     saying what to give instead."""
-    bounds = equation.boundaries
+    # an object that only has `rhs` (no `boundaries`): periodic, nothing to lift
+    bounds = getattr(equation, "boundaries", ())
     if bounded is None:
         bounded = tuple(not b.periodic for b in bounds)
     lifted = tuple(b if held and _nonzero(b) else None for b, held in zip(bounds, bounded))

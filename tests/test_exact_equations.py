@@ -8,7 +8,7 @@ import pdes
 
 # the shipped equations that have an exact solution from their default initial condition
 WITH_EXACT = {"advection", "advection-diffusion", "fokker-planck", "heat-dirichlet", "kdv",
-              "vlasov", "wave-2d"}
+              "vlasov", "vlasov-colora", "wave-2d"}
 
 
 @pytest.mark.parametrize("name", sorted(pdes.EQUATIONS))
