@@ -52,6 +52,11 @@ def solve_command(args) -> int:
         key = args.pde.lower()
         rec = RECIPES.get(key)
     if args.weights is None:
+        if rec is None and any(isinstance(b, pdes.Unbounded) for b in eq.boundaries):
+            raise ValueError(f"no shipped weights for {args.pde!r}, and a density on R^d cannot "
+                             "be pretrained from the command line yet: build its envelope "
+                             "network in Python (docs/equations.md, the Fokker-Planck section) "
+                             "or give --weights DIR")
         if rec is None or not shipped_weights(key).is_dir():
             raise ValueError(f"no shipped weights for {args.pde!r}; give --weights DIR (make "
                              f"them with `neural-galerkin pretrain {key} --out DIR`"
