@@ -146,7 +146,9 @@ RECIPES["allen-cahn-neumann"] = Recipe(
 
 # The systems: two fields, one output each. wave-2d: the reference on 64^2 (spectral, exact to
 # 1e-9); 20000 steps (11.5 min on 2 CPU cores) give D 2.1e-2 / 2.4e-2 at mu = 0.55 / 0.85,
-# short of the 5e-3 aimed at: it needs longer training (a GPU)
+# short of the 5e-3 aimed at: it needs longer training (a GPU); EQ with these weights at
+# mu = 0.55 (4096 samples, Tsit5 rtol 1e-6) stops at max_steps (10000) by t = 0.1, Galerkin
+# residual 0.88 (`python benchmarks/accuracy_table.py wave-2d`)
 RECIPES["wave-2d"] = Recipe(
     train_mus=(0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
     default_mu=0.85,
