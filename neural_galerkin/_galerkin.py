@@ -167,29 +167,25 @@ class GalerkinField(eqx.Module):
 
         return self._rows(jax.vmap(row)(self.samples))
 
-    def values(self, phi: Float[Array, " p"], mu: ArrayLike, t: ArrayLike | None = None):
-        """The network's `N` and the right-hand side at the sample points, as the rows of the
-        least squares (n each); with a `lift` (at time `t`), `F(L + N) - L_t`, so that
+    def values(self, phi: Float[Array, " p"], mu: ArrayLike, t: ArrayLike):
+        """The network's `N` and the right-hand side at the sample points at the time `t`, as
+        the rows of the least squares (n each); with a `lift`, `F(L + N) - L_t`, so that
         `N_t = F - L_t` is what the rows ask of the network."""
         net = set_phi(self.net, phi)
         return self._rows(jax.vmap(net)(self.samples)), self._rhs(net, mu, t)
 
-    def system(self, phi: Float[Array, " p"], mu: ArrayLike, t: ArrayLike | None = None):
+    def system(self, phi: Float[Array, " p"], mu: ArrayLike, t: ArrayLike):
         """`J` (n x p, or n x s for the `active` columns) and `F` (n) at the sample points, at
         the time `t` (for an equation that is not `autonomous`); with a `lift`, `F(L + N) -
         L_t`."""
         return self.jacobian(phi), self._rhs(set_phi(self.net, phi), mu, t)
 
-    def _rhs(self, net: CoLoRAMLP, mu: ArrayLike, t: ArrayLike | None) -> Array:
+    def _rhs(self, net: CoLoRAMLP, mu: ArrayLike, t: ArrayLike) -> Array:
         """`F` at the samples at the time `t` (read by an equation that is not `autonomous`
-        and by a lift; `None`: an autonomous equation without a lift)."""
-        if t is None and not getattr(self.equation, "autonomous", True):
-            raise ValueError(f"{self.equation.name} depends on time: give t")
+        and by a lift)."""
         u = lifted(net, self.lift, t, mu)
-        tt = 0.0 if t is None else t
-        F = jax.vmap(lambda x: pdes.rhs_at(self.equation, u, x, mu, tt))(self.samples)
+        F = jax.vmap(lambda x: pdes.rhs_at(self.equation, u, x, mu, t))(self.samples)
         if self.lift is not None:
-            assert t is not None  # `lifted` refuses a lift without the time
             lift = self.lift
             F = F - jax.vmap(lambda x: lift.rate(x, t, mu))(self.samples)
         return self._rows(F)

@@ -86,7 +86,7 @@ def test_galerkin_rows_stack_the_fields_sample_major_with_their_weights():
     pair: Any = _Pair()
     field = ng.GalerkinField(pair, net, x, ng.LeastSquares(), field_weights=w)
     phi = ng.get_phi(net)
-    J, F = field.system(phi, 1.0)
+    J, F = field.system(phi, 1.0, 0.0)
     assert J.shape == (10, ng.num_phi(net)) and F.shape == (10,)
     jac = jax.jacfwd(lambda p: ng.set_phi(net, p)(x[2]))(phi)  # (fields, p) at sample 2
     np.testing.assert_allclose(J[4], jac[0], rtol=1e-12)
