@@ -16,6 +16,14 @@ def _is_field(x) -> bool:
     return isinstance(x, GalerkinField)
 
 
+def _set_on_field(terms, where, value):
+    """`terms` with `where(field)` of its `GalerkinField` set to `value` (which may be `None`
+    or replace a `None`)."""
+    return jax.tree.map(
+        lambda x: eqx.tree_at(where, x, value, is_leaf=lambda v: v is None) if _is_field(x)
+        else x, terms, is_leaf=_is_field)
+
+
 def find_field(terms) -> GalerkinField:
     """The `GalerkinField` among diffrax's `terms` (the vector field of `solve`'s term)."""
     field = next((x for x in jax.tree.leaves(terms, is_leaf=_is_field) if _is_field(x)), None)
@@ -77,26 +85,22 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
         field = find_field(terms)
         if self.sampler is not None:
             pts = self.sampler(field.equation, field.net, y0, count)
-            terms = jax.tree.map(
-                lambda x: eqx.tree_at(lambda f: f.samples, x, pts) if _is_field(x) else x,
-                terms, is_leaf=_is_field)
+            terms = _set_on_field(terms, lambda f: f.samples, pts)
             made_jump = True
         if self.sparse is not None:
             active = self.sparse(y0.shape[0], count)
-            terms = jax.tree.map(
-                lambda x: eqx.tree_at(lambda f: f.active, x, active) if _is_field(x) else x,
-                terms, is_leaf=_is_field)
+            terms = _set_on_field(terms, lambda f: f.active, active)
             made_jump = True
         if self.adaptive is not None:
-            whole = eqx.tree_at(lambda f: f.mask, field, None, is_leaf=lambda x: x is None)
+            # on this step's points (a dynamic sampler has just redrawn them)
+            whole = eqx.tree_at(lambda f: f.mask, find_field(terms), None,
+                                is_leaf=lambda x: x is None)
             J, F = whole.system(y0, args, t0)
             base = jnp.asarray(self.adaptive.mask(y0.shape[0]))
             mask, added, dropped = self.adaptive.decide(J, F, adaptive.mask, field.lstsq, base)
             made_jump = made_jump | jnp.any(mask != adaptive.mask)
             adaptive = self.adaptive.record(adaptive, t0, mask, added, dropped)
-            terms = jax.tree.map(
-                lambda x: eqx.tree_at(lambda f: f.mask, x, mask, is_leaf=lambda v: v is None)
-                if _is_field(x) else x, terms, is_leaf=_is_field)
+            terms = _set_on_field(terms, lambda f: f.mask, mask)
         y1, y_error, dense_info, inner, result = self.solver.step(
             terms, t0, t1, y0, args, inner, made_jump)
         if self.projection is not None:
