@@ -37,6 +37,19 @@ def test_solve_burgers_2d_shipped_d(tmp_path):
     assert report["rel_error"] < 5e-2
 
 
+def test_solve_eq_conserved_mass_is_reported_on_its_own_quadrature(capsys):
+    """In 2D the projection holds the mass on the samples' grid, not on the reference grid:
+    the summary gives the drift on the quadrature that was held (round-off) beside the one
+    on the reference grid."""
+    assert main(["solve", "burgers-2d", "--t1", "0.01", "--n-ref", "32", "--samples", "256",
+                 "--conserve", "mass", "--conserve-method", "projection"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    held = next(line for line in lines
+                if line.startswith("mass drift (conserved, projection, on its quadrature)"))
+    assert float(held.split()[-1]) < 1e-12, held
+    assert any(line.startswith("mass drift (reduced)") for line in lines)
+
+
 @pytest.mark.slow  # the main job: a full EQ solve and the FD reference on 2048 points
 def test_solve_burgers_shipped_eq(tmp_path, capsys):
     """The README's main job: an EQ solve of Burgers at a viscosity the shipped model was not
