@@ -266,20 +266,29 @@ class FokkerPlanckQuartic(AbstractEquation):
     equation is an `AbstractEquation`, not an exact one.
 
     **Why a quartic trap, `gamma = 5`.** The potential `y^2 / 2 + gamma y^4 / 4` has one
-    well, so every particle's marginal keeps one mode, which a Gaussian envelope times a
-    small network can follow (a double well would split the marginal of a particle that
+    well, so every particle's marginal keeps one mode, the shape a Gaussian envelope times a
+    network is made for (a double well would split the marginal of a particle that
     starts near its barrier into two modes at `beta = 100`). The particles lag the moving
     trap by `|y| ~ 1`, where the restoring force's curvature `6 gamma y` is large, so the
-    density is skewed: measured on `10^5` Euler-Maruyama particles (`dt = 2e-3`, `d = 4`,
-    `alpha = 0.375`), the marginals' skewness swings between about `-0.2` and `+0.2` with the
-    trap's period (`+0.5` at `t = 0.5` in the transient) and their excess kurtosis reaches
-    `0.12`, against a standard error of `0.008` for the skewness; the linear trap's density is
-    Gaussian (skewness 0).
+    density is skewed: the marginals' skewness and excess kurtosis on `10^5` Euler-Maruyama
+    particles (`dt = 2e-3`, `d = 4`; `benchmarks/fokker_planck_nonlinear.py --shape`) are
+    `+1.4` and `+3.0` at `t = 0.25` (the transient from the initial Gaussian, whose far side
+    lies deep in the steep wall), `+0.5` and `+0.4` at `t = 0.5`, and swing within about
+    `+-0.25` and `0.13` with the trap's period after that (standard errors `0.008` and
+    `0.015`); the linear trap's density is Gaussian (both 0).
 
     **Stiffness.** The restoring rate `1 + 3 gamma y^2` reaches about 110 for particles
     five initial standard deviations out (`y ~ 2.7`); Euler-Maruyama is stable for
-    `dt * rate < 2`, so `dt <= 1e-2` is stable for up to `10^6` particles (keep `dt` small
-    in any case: its `O(dt)` bias is what limits a large run's accuracy).
+    `dt * rate < 2`, so by this estimate `dt <= 1e-2` is stable (not run at `10^6`
+    particles); its `O(dt)` bias is large here: the `dt = 1e-3` and `2e-3` runs differ by
+    `8.3e-4` in the mean and `1.2e-2` in the covariance (relative, `d = 4`, `2e5`
+    particles), above their standard errors, so the benchmark's reference is their
+    Richardson extrapolation.
+
+    **Equation-driven solves** (`benchmarks/fokker_planck_nonlinear.py`, `d = 4`, `t` in
+    `[0, 2]`): the Gaussian-envelope ansatz has relative moment errors of about `2.9e-3`
+    (mean) and `1.2e-2` (covariance) at `t = 2` but `1.4e-2` and `0.42` in the transient,
+    and the network's online weights do not make them smaller (see the benchmark's table).
     """
 
     name = "fokker-planck-quartic"
