@@ -5,6 +5,12 @@ against the Monte Carlo time for the same moment accuracy.
     python benchmarks/fokker_planck_nonlinear.py [--d 4] [--mus 0.125 0.375] [--t1 2]
         [--samples 1000] [--ridge 1.0] [--ref-particles 200000] [--out benchmarks/results]
     python benchmarks/fokker_planck_nonlinear.py --shape [--d 4] [--mus 0.375] [--t1 2]
+    python benchmarks/fokker_planck_nonlinear.py --plot [--d 4] [--mus 0.375] [--t1 2]
+
+`--plot`: the first particle's marginal density at `t = t1 / 8` (the transient) and `t1`, EQ
+(envelope only, and envelope + network; a histogram of `4e5` envelope draws weighted by
+`u / q`) against a histogram of `1e5` Euler-Maruyama particles (`dt = 1e-3`), saved as
+`fokker_planck_nonlinear_marginal.png` under `--out`.
 
 `--shape`: only how far from Gaussian the density is: the skewness and excess kurtosis of each
 particle's marginal (largest in absolute value over the particles) at the saved times, from
@@ -101,6 +107,76 @@ def eq_run(eq, mu, ts, samples, ridge, network, key, rank=2):
             "max_residual": float(np.nanmax(np.asarray(sol.residuals)))}
 
 
+def em_particles(eq, mu, ts, n, dt, key):
+    """The particles at each of `ts[1:]` (equal intervals): Euler-Maruyama from the initial
+    Gaussian."""
+    d = eq.ndim
+    x = eq.mean0[None] + jr.normal(key, (n, d)) * jnp.sqrt(eq.variance0)
+    steps = int(round(float(ts[1] - ts[0]) / dt))
+
+    @jax.jit
+    def advance(x, t0, k):
+        def step(x, j):
+            dw = jr.normal(jr.fold_in(k, j), x.shape) * jnp.sqrt(dt)
+            b = jax.vmap(lambda y: eq.drift(y, t0 + j * dt, mu))(x)
+            return x + b * dt + jnp.sqrt(2 / eq.beta) * dw, None
+
+        return jax.lax.scan(step, x, jnp.arange(steps))[0]
+
+    out = []
+    for i, t in enumerate(np.asarray(ts[:-1])):
+        x = advance(x, t, jr.fold_in(key, i + 1))
+        out.append(x)
+    return out
+
+
+def plot_main(args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    eq = pdes.FokkerPlanckQuartic.in_dimension(args.d)
+    mu = args.mus[0]
+    ts = jnp.linspace(0.0, args.t1, 9)
+    key = jr.PRNGKey(0)
+    parts = em_particles(eq, mu, ts, 100_000, 1e-3, jr.fold_in(key, 5))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    for label, network, style in (("EQ, envelope only", False, "-"),
+                                  ("EQ, envelope + network", True, "--")):
+        d = eq.ndim
+        emb = ng.PeriodicEmbedding(eq.lower, eq.lengths, unbounded=(True,) * d)
+        net = ng.CoLoRAMLP(emb, 16, 3, 2, envelope=True, key=key)
+        phi0 = ng.envelope_phi(net, eq.mean0, eq.variance0 * jnp.eye(d))
+        p, n_env = ng.num_phi(net), d + d * (d + 1) // 2
+        sol = ng.solve(eq, net, ts[0], ts[-1], None, phi0, mu, saveat=dfx.SaveAt(ts=ts),
+                       samples=ng.EnvelopeSampler(args.samples, jr.fold_in(key, 1),
+                                                  redraw=False),
+                       lstsq=ng.LeastSquares(ridge=args.ridge), residual_tol=None,
+                       conserve="mass" if network else None,
+                       adaptive=None if network else ng.AdaptiveOnline(
+                           np.arange(p) >= p - n_env, tol=None))
+        for ax, k in zip(axes, (1, len(ts) - 1)):
+            u = ng.set_phi(net, sol.phis[k])
+            x = ng.envelope_points(net, sol.phis[k], 400_000, jr.fold_in(key, 7))
+            w = jax.vmap(lambda y: u(y) / jnp.exp(u.envelope.log_density(y)))(x)
+            edges = np.linspace(*np.quantile(np.asarray(parts[k - 1][:, 0]), [1e-4, 1 - 1e-4]),
+                                100)
+            ax.hist(np.asarray(x[:, 0]), bins=edges, weights=np.asarray(w), density=True,
+                    histtype="step", ls=style, lw=1.5, label=label)
+    for ax, k in zip(axes, (1, len(ts) - 1)):
+        edges = np.linspace(*np.quantile(np.asarray(parts[k - 1][:, 0]), [1e-4, 1 - 1e-4]), 100)
+        ax.hist(np.asarray(parts[k - 1][:, 0]), bins=edges, density=True, alpha=0.3,
+                color="k", label="Monte Carlo, 1e5 particles")
+        ax.set(title=f"t = {float(ts[k]):g}", xlabel="x_1", ylabel="marginal density")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"Quartic trap (gamma = {eq.gamma:g}), d = {args.d}, alpha = {mu:g}: the "
+                 "first particle's marginal")
+    path = f"{args.out}/fokker_planck_nonlinear_marginal.png"
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
 def shape_run(eq, mu, ts, n, dt, key):
     """Skewness and excess kurtosis of each marginal at `ts` (Euler-Maruyama, `n` particles
     from the initial Gaussian, `dt`), the particles kept (the moments of `monte_carlo` stop
@@ -160,9 +236,12 @@ def main():
     p.add_argument("--ref-particles", type=int, default=200_000)
     p.add_argument("--out", default="benchmarks/results")
     p.add_argument("--shape", action="store_true")
+    p.add_argument("--plot", action="store_true")
     args = p.parse_args()
     if args.shape:
         return shape_main(args)
+    if args.plot:
+        return plot_main(args)
     eq = pdes.FokkerPlanckQuartic.in_dimension(args.d)
     ts = jnp.linspace(0.0, args.t1, 9)
     key = jr.PRNGKey(0)
