@@ -60,11 +60,13 @@ from ._recipes import RECIPES as RECIPES, load_pretrained as load_pretrained
 from ._report import ComparisonReport as ComparisonReport, summary as summary
 from ._sampling import (
     AbstractSampler as AbstractSampler,
+    AnsatzMoments as AnsatzMoments,
     EnvelopeSampler as EnvelopeSampler,
     FixedSampler as FixedSampler,
     RandomSampler as RandomSampler,
     SteepSampler as SteepSampler,
     UniformSampler as UniformSampler,
+    ansatz_moments as ansatz_moments,
     envelope_points as envelope_points,
 )
 from ._solution import (

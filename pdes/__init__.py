@@ -32,6 +32,7 @@ from ._fd import (
 )
 from ._fokker_planck import (
     FokkerPlanck as FokkerPlanck,
+    FokkerPlanckQuartic as FokkerPlanckQuartic,
     MonteCarloMoments as MonteCarloMoments,
     gaussian_density as gaussian_density,
     monte_carlo as monte_carlo,
@@ -61,7 +62,7 @@ class _Shipped(Protocol):
 
 EQUATIONS: dict[str, _Shipped] = {"advection": Advection,
     "advection-diffusion": AdvectionDiffusion, "allen-cahn": AllenCahn,
-    "fokker-planck": FokkerPlanck,
+    "fokker-planck": FokkerPlanck, "fokker-planck-quartic": FokkerPlanckQuartic,
     "allen-cahn-neumann": AllenCahnNeumann, "burgers": Burgers,
     "heat-dirichlet": HeatDirichlet, "kdv": KdV, "rde": RDE, "vlasov": Vlasov,
     "vlasov-colora": VlasovCoLoRA,

@@ -72,10 +72,29 @@ def _rde_by_hand(eq, x, mu):
     return jnp.stack([eta_t, lam_t])
 
 
+def _quartic_state(x):
+    """A smooth positive state on R^d: a Gaussian bump of width 1 about 2 in each direction."""
+    return jnp.exp(-0.5 * jnp.sum((x - 2.0) ** 2))
+
+
+def _quartic_by_hand(eq, x, mu):
+    """The quartic-trap Fokker-Planck right-hand side `-(div b) u - b . grad u + Laplace(u) /
+    beta` written out on `_quartic_state` at `t = 0` (the time `rhs` takes by default):
+    `b_i = -(y_i + gamma y_i^3) + mu (xbar - x_i)`, `y = x - a(0)`, `a(0) = 1.875`."""
+    d, u = x.shape[0], _quartic_state(x)
+    y = x - 1.875
+    b = -(y + eq.gamma * y**3) + mu * (jnp.mean(x) - x)
+    div_b = jnp.sum(-(1 + 3 * eq.gamma * y**2) + mu * (1 / d - 1))
+    grad = -(x - 2.0) * u
+    lap = (jnp.sum((x - 2.0) ** 2) - d) * u
+    return -div_b * u - jnp.sum(b * grad) + lap / eq.beta
+
+
 # equations with neither an exact nor a known solution: a state and their right-hand side on
 # it written out by hand
 MANUFACTURED = {"rde": (lambda x: jnp.stack([_rde_state(x)[0], _rde_state(x)[3]]),
-                        _rde_by_hand)}
+                        _rde_by_hand),
+                "fokker-planck-quartic": (_quartic_state, _quartic_by_hand)}
 # equations that are not shipped but exercise what the shipped ones do not (boxes that are not
 # cubes, a direction that is not the diagonal): in the check of `rhs` against `fd_rhs`
 VARIANTS = {
