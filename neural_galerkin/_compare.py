@@ -132,7 +132,10 @@ def compare(
     `"spectral"`. `reference="exact"` compares with the equation's exact solution instead
     (for equations that have one), on the grid with `n_ref` points per direction in
     `d <= 3`, and at `n_ref` uniformly random points in higher dimension, where no grid fits
-    in memory. Defaults:
+    in memory; for a density on R^d in `d > 3` (an equation with `sample`, as
+    `pdes.FokkerPlanck`), at `n_ref` points drawn from the exact density at each time, by
+    importance sampling, with the errors of the mean and covariance in `moment_errors` (see
+    `_compare_density`). Defaults:
     `n_ref` 2048 / 256 / 48 points per direction in 1 / 2 / 3 dimensions (4096 random points
     above); `samples` (the Galerkin points) as in `solve` (default 512 / 4096 / 4096 points in
     1 / 2 / 3 dimensions, 2048 random points in `d >= 4`).
