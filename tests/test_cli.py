@@ -77,7 +77,8 @@ def test_solve_burgers_shipped_d(tmp_path):
         (["solve", "heat"], "unknown PDE 'heat'; the shipped PDEs are: advection, "
          "advection-diffusion, allen-cahn, allen-cahn-neumann, burgers, fokker-planck, "
          "heat-dirichlet, kdv, rde, vlasov, vlasov-colora, wave-2d"),
-        (["solve", "fokker-planck"], "cannot be pretrained from the command line yet"),
+        (["solve", "fokker-planck"], "no shipped weights or recipe for 'fokker-planck' (a "
+         "density on R^8); shipped: fokker-planck-8d"),
         (["solve", "burgers", "--mu", "0.5"], r"outside the range [0.001, 0.01]"),
         (["solve", "burgers", "--mu", "nan"], "mu must be finite"),
         (["solve", "burgers", "--weights", "/nonexistent/w"], "no weights folder"),
