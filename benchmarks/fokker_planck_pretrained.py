@@ -12,7 +12,8 @@ largest over time), the relative errors of its mean and covariance (the exact mo
 control variates; largest over time) and the drift of its mass. EQ starts from the online
 weights fitted to the initial density at the points drawn from it (from the hypernetwork's at
 `t = 0`), draws its Galerkin points from the current envelope at every step
-(`EnvelopeSampler(--samples)`), holds the mass by projection, Tsit5 with
+(`EnvelopeSampler(--samples)`), holds the mass (`conserve="mass"`: constraint and
+projection), Tsit5 with
 `PIDController(rtol=1e-6, atol=1e-8)`; its time excludes compilation. The pretraining time is
 read from the `history.json` that `neural-galerkin pretrain` writes beside the weights
 (`--pretrain-history`).
@@ -67,7 +68,9 @@ def main():
              + " by its history.json, data and start excluded"
              + ") at held-out interactions: errors by importance sampling at 4096 points drawn "
              "from the exact density at each of 41 times, the largest over time; EQ with "
-             f"{args.samples} points drawn from the envelope per step, mass by projection", "",
+             f"{args.samples} points drawn from the envelope per step, mass held "
+             "(conserve='mass': constraint and projection); mass drift: importance-sampled "
+             "at the exact density's points", "",
              "| alpha | mode | density error | mean error | covariance error | mass drift "
              "| online time [s] | steps | initial fit error |",
              "|---|---|---|---|---|---|---|---|---|"]
