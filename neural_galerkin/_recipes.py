@@ -221,7 +221,9 @@ for _d in (4, 5, 6):
 # which refines that start (d = 8, 1000 steps at 3e-4: envelope mean / covariance errors
 # 1.7e-3 / 1.7e-2 at the held-out alphas, density 1.5e-2 to 7.6e-2 over t; from a random start
 # the envelope did not move: mean 93% off after 3000 steps at 3e-3); data only (the residual
-# term's uniform points would miss the mass). Held out: alpha = 0.125 and 0.375.
+# term's uniform points would miss the mass). Held out: alpha = 0.125 and 0.375, where the
+# shipped weights (2500 steps) give D 9.4e-2 / 7.5e-2 and EQ 9.7e-4 / 9.9e-4 (density, worst of
+# 41 times; benchmarks/results/fokker_planck_pretrained.md).
 RECIPES["fokker-planck-8d"] = Recipe(
     train_mus=(0.0, 0.0625, 0.25, 0.3125, 0.4375, 0.5),
     default_mu=0.375,
