@@ -229,9 +229,15 @@ def pretrain_command(args) -> int:
         steps = rec.steps if args.steps is None else args.steps
         seed = rec.seed if args.seed is None else args.seed
         ts = np.linspace(0, eq.t1, rec.n_times)
+        if rec.loss != "relative":
+            model_kw["loss"] = rec.loss
+        if rec.learning_rate != 3e-3:  # the recipe's, unless --learning-rate (below)
+            model_kw["learning_rate"] = rec.learning_rate
         if rec.data == "exact":
+            where = ("points drawn from the density, per snapshot" if eq.unbounded
+                     else "random points")
             _say(f"{name}: exact solutions at mu = {', '.join(f'{m:g}' for m in rec.train_mus)}"
-                 f" at {rec.n} random points ...")
+                 f" at {rec.n} {where} ...")
             data = trajectories_from_exact(eq, rec.train_mus, ts, rec.n, key=jr.PRNGKey(seed))
         else:
             method = "FD" if pdes.reference_method(eq) == "fd" else "pseudo-spectral"
@@ -252,7 +258,7 @@ def pretrain_command(args) -> int:
             raise ValueError(f"--init keeps the model's configuration; drop --"
                              f"{' --'.join(sorted(overrides))}")
         model_kw = {k: v for k, v in model_kw.items()
-                    if k in ("pde", "residual_weight", "residual_points")}
+                    if k in ("pde", "residual_weight", "residual_points", "loss")}
         model_kw["init"] = load_model(args.init)
         name = model_kw["init"].config.equation
     for option in ("learning_rate", "batch_points", "residual_points"):

@@ -53,10 +53,11 @@ def solve_command(args) -> int:
         rec = RECIPES.get(key)
     if args.weights is None:
         if rec is None and any(isinstance(b, pdes.Unbounded) for b in eq.boundaries):
-            raise ValueError(f"no shipped weights for {args.pde!r}, and a density on R^d cannot "
-                             "be pretrained from the command line yet: build its envelope "
-                             "network in Python (docs/equations.md, the Fokker-Planck section) "
-                             "or give --weights DIR")
+            shipped = sorted(k for k in RECIPES if k.startswith(f"{eq.name}-"))
+            raise ValueError(f"no shipped weights or recipe for {args.pde!r} (a density on "
+                             f"R^{eq.ndim}); shipped: {', '.join(shipped) or 'none'}. Build "
+                             "its envelope network in Python (docs/equations.md, the "
+                             "Fokker-Planck section) or give --weights DIR")
         if rec is None or not shipped_weights(key).is_dir():
             raise ValueError(f"no shipped weights for {args.pde!r}; give --weights DIR (make "
                              f"them with `neural-galerkin pretrain {key} --out DIR`"
@@ -114,7 +115,12 @@ def solve_command(args) -> int:
               r.field_errors.items()),
             ("mass drift (reduced)", f"{r.mass_drift:.3e}"),
             (f"mass drift ({reference} reference)", f"{r.mass_drift_reference:.3e}")]
-    if eq.ndim > 3 and reference == "exact":
+    if r.moment_errors:  # a density on R^d: at points drawn from the exact density
+        rows[-2:] = [(f"{k} (importance sampling, {r.n_ref} points per time)", v)
+                     for k, v in rows[-2:]]
+        rows += [(f"relative error of the {name} (largest over time)", f"{e:.3e}")
+                 for name, e in r.moment_errors.items()]
+    elif eq.ndim > 3 and reference == "exact":
         rows[-2:] = [(f"{k} (Monte Carlo on {r.n_ref} random points)", v)
                      for k, v in rows[-2:]]
     # what the solve held, on the quadrature it held it with (in 1D the reference grid, so

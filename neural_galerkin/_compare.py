@@ -19,6 +19,7 @@ from ._data import Trajectories
 from ._fit import fit_initial_condition
 from ._invariants import AbstractInvariant, Conservation, as_conservation, relative_drift as drift
 from ._model import CoLoRAModel
+from ._network import set_phi
 from ._outcome import check_solution
 from ._predict import predict
 from ._report import ComparisonReport
@@ -131,7 +132,10 @@ def compare(
     `"spectral"`. `reference="exact"` compares with the equation's exact solution instead
     (for equations that have one), on the grid with `n_ref` points per direction in
     `d <= 3`, and at `n_ref` uniformly random points in higher dimension, where no grid fits
-    in memory. Defaults:
+    in memory; for a density on R^d in `d > 3` (an equation with `sample`, as
+    `pdes.FokkerPlanck`), at `n_ref` points drawn from the exact density at each time, by
+    importance sampling, with the errors of the mean and covariance in `moment_errors` (see
+    `_compare_density`). Defaults:
     `n_ref` 2048 / 256 / 48 points per direction in 1 / 2 / 3 dimensions (4096 random points
     above); `samples` (the Galerkin points) as in `solve` (default 512 / 4096 / 4096 points in
     1 / 2 / 3 dimensions, 2048 random points in `d >= 4`).
@@ -201,11 +205,16 @@ def compare(
             raise ValueError(f"{equation.name} has no exact solution; use reference='fd' or "
                              "'spectral'")
         if equation.unbounded and d > 3:
-            raise ValueError(
-                f"{equation.name} is a density on R^{d}: uniformly random points in its box "
-                "miss its mass, so compare cannot measure its error yet; measure it at points "
-                "drawn from the exact density (benchmarks/fokker_planck_highd.py), or compare "
-                "in d <= 3, on the grid over the box")
+            if getattr(equation, "sample", None) is None:
+                raise ValueError(
+                    f"{equation.name} is a density on R^{d}: uniformly random points in its box "
+                    "miss its mass; give the equation a method sample(n, t, mu, key) drawing "
+                    "from its exact density (as pdes.FokkerPlanck has), and compare measures "
+                    "the error at such points, or compare in d <= 3, on the grid over the box")
+            options = dict(samples=samples, rtol=rtol, atol=atol,
+                           progress_meter=progress_meter, conserve=conserve,
+                           max_steps=max_steps, residual_tol=residual_tol)
+            return _compare_density(equation, model, mu, mode, t0, ts, n_ref, options)
         if d <= 3:
             x, cell = equation.grid(n_ref), quadrature(equation, n_ref)
         else:
@@ -268,6 +277,55 @@ def _run(equation, model, mu, mode, t0, ts, x, options, u0=None, fit_points=None
                 max_residual=float(np.max(residuals)), residuals=residuals,
                 invariants={k: np.asarray(v) for k, v in sol.invariants.items()},
                 drifts=sol.drift())
+
+
+def _compare_density(equation, model, mu, mode, t0, ts, n_ref, options) -> ComparisonReport:
+    """`compare` for a density on R^d (`d > 3`) against its exact solution, at `n_ref` points
+    drawn from the exact density at each time (`equation.sample`, fixed key), by importance
+    sampling with the exact density `p` as the proposal:
+
+    - the relative L2 error `||u - p|| / ||p||` from `int f^2 = E_p[f^2 / p]` (at each time,
+      and over space-time);
+    - the mass `E_p[u / p]` at each time (its drift; the reference's own is 0 by
+      construction);
+    - the mean and covariance of `u` with the exact ones as control variates,
+      `m_u = m + E_p[(w - 1)(x - m)] / M` and
+      `S_u = (S + E_p[(w - 1)(x - m)(x - m)^T]) / M - (m_u - m)(m_u - m)^T`, `w = u / p`,
+      `M = E_p[w]`: the sampling error scales with `u / p - 1`, not with the spread of `x`.
+
+    EQ starts from the online weights fitted (`fit_initial_condition`, from the
+    hypernetwork's at `t0`) to the initial density at the points drawn from it at `t0`."""
+    keys = jax.random.split(jax.random.PRNGKey(1), len(ts))
+    x = jax.vmap(lambda t, k: equation.sample(n_ref, t, mu, k))(ts, keys)  # (times, n, d)
+    exact = jax.jit(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (0, 0, None)))
+    p, compile_ref, time_ref = _timed(lambda: exact(x, ts, mu))
+    run = _run(equation, model, mu, mode, t0, ts, x[0], options, u0=p[0], fit_points=x[0])
+    run.pop("u")
+    sol = run["solution"]
+    net = sol.net
+    u = jax.jit(jax.vmap(lambda phi, xs: jax.vmap(set_phi(net, phi))(xs)))(sol.phis, x)
+    u, p, x = np.asarray(u), np.asarray(p), np.asarray(x)
+    # u / sqrt(p) against sqrt(p): the plain relative error of these is the importance-sampled one
+    errs = relative_error_over_time(u / np.sqrt(p), np.sqrt(p))
+    w = u / p
+    masses = w.mean(axis=1)
+    means, covs = (np.asarray(a) for a in equation.moments(ts, mu))
+    dev = x - means[:, None]
+    m_u = means + np.einsum("tn,tni->ti", w - 1, dev) / (len(dev[0]) * masses[:, None])
+    shift = m_u - means
+    S_u = ((covs + np.einsum("tn,tni,tnj->tij", w - 1, dev, dev) / len(dev[0]))
+           / masses[:, None, None] - shift[:, :, None] * shift[:, None, :])
+    moment_errors = {
+        "mean": float(np.max(np.linalg.norm(shift, axis=1) / np.linalg.norm(means, axis=1))),
+        "covariance": float(np.max(np.linalg.norm(S_u - covs, axis=(1, 2))
+                                   / np.linalg.norm(covs, axis=(1, 2))))}
+    return ComparisonReport(
+        pde=equation.name, mu=mu, mode=mode, t1=float(ts[-1]), reference="exact",
+        n_ref=n_ref, rel_error=relative_error(u / np.sqrt(p), np.sqrt(p)),
+        rel_error_final=float(errs[-1]), ts=np.asarray(ts), errors_over_time=errs,
+        mass_drift=drift(masses), mass_drift_reference=0.0, mass_over_time=masses,
+        time_reference_s=time_ref, time_reference_compile_s=compile_ref,
+        num_steps_reference=0, x=x, u=u, u_ref=p, moment_errors=moment_errors, **run)
 
 
 def _report(equation, mu, mode, reference, n_ref, ts, x, us_ref, cell, run, time_ref,

@@ -79,7 +79,11 @@ class PointTrajectories:
     """Solution values `u[i, j, k]` at parameter `mu[i]`, time `t[j]` and the scattered point
     `points[k]` of the box `lower + [0, lengths)`: the form of training data where a grid is
     out of reach (high dimension), e.g. from an exact solution (`trajectories_from_exact`).
-    `pretrain` takes it like `Trajectories`. A system of fields has `u[i, j, f, k]`."""
+    `pretrain` takes it like `Trajectories`. A system of fields has `u[i, j, f, k]`.
+
+    `points` is either one set `(n_points, d)` shared by every snapshot, or one set per
+    snapshot, `(n_mu, n_t, n_points, d)` (`u[i, j, k]` at `points[i, j, k]`): points drawn
+    from a density on R^d follow it as it moves (`per_snapshot`)."""
 
     u: np.ndarray
     mu: np.ndarray
@@ -90,12 +94,18 @@ class PointTrajectories:
     fields: tuple[str, ...] = ("u",)
 
     def __post_init__(self):
-        if self.points.ndim != 2 or self.points.shape[1] != len(self.lower):
-            raise ValueError(f"points must have shape (n, {len(self.lower)}), got "
+        d = len(self.lower)
+        shared = (self.points.ndim == 2 and self.points.shape[1] == d)
+        own = (self.points.ndim == 4 and self.points.shape[:2] == (len(self.mu), len(self.t))
+               and self.points.shape[3] == d)
+        if not (shared or own):
+            raise ValueError(f"points must have shape (n_points, {d}) (shared by every "
+                             f"snapshot) or (n_mu, n_t, n_points, {d}) = ({len(self.mu)}, "
+                             f"{len(self.t)}, n_points, {d}) (one set per snapshot), got "
                              f"{self.points.shape}")
         many = len(self.fields) > 1
         expected = (len(self.mu), len(self.t), *((len(self.fields),) if many else ()),
-                    len(self.points))
+                    self.n_points)
         if self.u.shape != expected:
             layout = "(n_mu, n_t, n_fields, n_points)" if many else "(n_mu, n_t, n_points)"
             raise ValueError(f"u has shape {self.u.shape}, expected {layout} = {expected}")
@@ -109,6 +119,16 @@ class PointTrajectories:
     def n_fields(self) -> int:
         return len(self.fields)
 
+    @property
+    def per_snapshot(self) -> bool:
+        """Whether each snapshot has its own points (`points` of shape
+        `(n_mu, n_t, n_points, d)`)."""
+        return self.points.ndim == 4
+
+    @property
+    def n_points(self) -> int:
+        return self.points.shape[-2]
+
 
 def _check_finite_and_times(times, **arrays) -> None:
     for name, arr in arrays.items():
@@ -120,25 +140,46 @@ def _check_finite_and_times(times, **arrays) -> None:
 
 def trajectories_from_exact(equation: pdes.AbstractEquation, mus, ts, n_points: int, *,
                             key) -> PointTrajectories:
-    """Training data from `equation.exact(x, t, mu)` at `n_points` uniformly random points of
-    the box (the same points at every `(mu, t)`), for an equation with an exact solution
-    (`pdes.AbstractExactEquation`)."""
+    """Training data from `equation.exact(x, t, mu)` at `n_points` scattered points, for an
+    equation with an exact solution (`pdes.AbstractExactEquation`).
+
+    On a box: uniformly random points of the box, the same at every `(mu, t)`. A density on
+    R^d (every direction `pdes.Unbounded()`) whose equation can draw from its exact density
+    (a method `sample(n, t, mu, key)`, as `pdes.FokkerPlanck` has): `n_points` drawn from the
+    density at each `(mu, t)`, its own points per snapshot (`PointTrajectories.per_snapshot`),
+    so the data sit where the mass is however it moves and narrows. Uniform points in the box
+    would miss it: in `d = 8` the density of `fokker-planck` fills about `(0.3 / 5)^8 ~ 2e-10`
+    of its box.
+
+    **Raises:** `ValueError` for an equation without an exact solution, and for a density on
+    R^d in `d > 3` that cannot draw from its density (no `sample`)."""
     if not isinstance(equation, pdes.AbstractExactEquation):
         raise ValueError(f"{equation.name} has no exact solution; use trajectories_from_fd")
-    if equation.unbounded and equation.ndim > 3:
+    sample = getattr(equation, "sample", None) if equation.unbounded else None
+    if equation.unbounded and sample is None and equation.ndim > 3:
         raise ValueError(
             f"{equation.name} is a density on R^{equation.ndim}: points drawn uniformly in its "
-            "box miss its mass (almost every value would be zero), and training data drawn "
-            "from the density itself is not implemented yet; a network with a Gaussian "
-            "envelope starts from the initial Gaussian without pretraining "
-            "(ng.envelope_phi)")
-    pts = np.asarray(equation.random_points(n_points, key))
+            "box miss its mass (almost every value would be zero); give the equation a method "
+            "sample(n, t, mu, key) that draws points from its exact density (as "
+            "pdes.FokkerPlanck has), and the data are drawn there")
     ts = np.asarray(ts, dtype=float)
     mus = np.asarray(mus, dtype=float)
-    f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (None, 0, None)),
-                         (None, None, 0)))
-    u = np.asarray(f(jnp.asarray(pts), jnp.asarray(ts), jnp.asarray(mus)))
     fields = tuple(equation.fields)
+    if sample is not None:
+        keys = jax.random.split(key, len(mus) * len(ts))
+        keys = keys.reshape(len(mus), len(ts), *keys.shape[1:])
+        draw = jax.vmap(jax.vmap(lambda t, mu, k: sample(n_points, t, mu, k),
+                                 (0, None, 0)), (None, 0, 0))
+        pts = jnp.asarray(draw(jnp.asarray(ts), jnp.asarray(mus), keys))
+        f = jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)), (0, 0, None)),
+                     (0, None, 0))
+        u = np.asarray(jax.jit(f)(pts, jnp.asarray(ts), jnp.asarray(mus)))
+        pts = np.asarray(pts)
+    else:
+        pts = np.asarray(equation.random_points(n_points, key))
+        f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)),
+                                      (None, 0, None)), (None, None, 0)))
+        u = np.asarray(f(jnp.asarray(pts), jnp.asarray(ts), jnp.asarray(mus)))
     if len(fields) > 1:  # (mu, t, points, fields) -> (mu, t, fields, points)
         u = np.moveaxis(u, -1, 2)
     return PointTrajectories(u=u, mu=mus, t=ts, points=pts, lower=tuple(equation.lower),

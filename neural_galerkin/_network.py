@@ -275,12 +275,20 @@ class CoLoRAMLP(eqx.Module):
                                (jnp.zeros_like(last.weight), jnp.zeros_like(last.bias)))
             self.layers = (*self.layers[:-1], last)
 
+    def log_value(self, x: Float[Array, " d"]) -> Float[Array, ""]:
+        """`log u(x) = log q(x) + N(z)` of a network with a Gaussian envelope, without
+        forming `u` (which underflows far from the envelope's mean)."""
+        if self.envelope is None:
+            raise ValueError("log_value needs a network with a Gaussian envelope "
+                             "(CoLoRAMLP(..., envelope=True)): only its output is positive")
+        h = self.embedding(self.envelope.normalise(x))
+        for layer in self.layers[:-1]:
+            h = self.activation(layer(h))
+        return self.envelope.log_density(x) + self.layers[-1](h)[0]
+
     def __call__(self, x: Float[Array, " d"]) -> Float[Array, "*fields"]:
         if self.envelope is not None:
-            h = self.embedding(self.envelope.normalise(x))
-            for layer in self.layers[:-1]:
-                h = self.activation(layer(h))
-            return jnp.exp(self.envelope.log_density(x) + self.layers[-1](h)[0])
+            return jnp.exp(self.log_value(x))
         h = self.embedding(x)
         for layer in self.layers[:-1]:
             h = self.activation(layer(h))

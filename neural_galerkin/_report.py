@@ -95,6 +95,10 @@ class ComparisonReport:
     field_errors: dict[str, float] = dataclasses.field(default_factory=dict)
     """For a system of fields, the relative L2 error over space and time of each field, by
     name (`rel_error` is over all of them together); empty for one field."""
+    moment_errors: dict[str, float] = dataclasses.field(default_factory=dict)
+    """For a density on R^d compared at points drawn from the exact density: the largest
+    relative errors over `ts` of its `"mean"` (`||m - m_exact|| / ||m_exact||`) and
+    `"covariance"` (Frobenius), both by importance sampling; empty otherwise."""
     drifts: dict[str, float] = dataclasses.field(default_factory=dict)
     """Largest relative drift of each conserved invariant on the conservation quadrature, by
     name (`solution.drift()`); `mass_drift` is the mass's on the reference points."""
@@ -104,12 +108,14 @@ class ComparisonReport:
         `reference`, `mass_drift_reference`, `num_steps_reference`,
         `time_reference_compile_s`, and for an equation-driven report `fit_error`,
         `max_residual`, `time_fit_s`; then `<name>_drift` for each conserved invariant but
-        the mass, `rel_error_<field>` for each field of a system, and the lists `ts` and
+        the mass, `rel_error_<field>` for each field of a system, `mean_error` and
+        `covariance_error` for a density on R^d, and the lists `ts` and
         `errors_over_time`."""
         out = {k: getattr(self, k) for k in JSON_KEYS + _MORE_KEYS
                if getattr(self, k) is not None}
         out.update({f"{name}_drift": v for name, v in self.drifts.items() if name != "mass"})
         out.update({f"rel_error_{name}": v for name, v in self.field_errors.items()})
+        out.update({f"{name}_error": v for name, v in self.moment_errors.items()})
         out.update(ts=[float(t) for t in self.ts],
                    errors_over_time=[float(e) for e in self.errors_over_time])
         return out

@@ -148,6 +148,17 @@ class FokkerPlanck(AbstractExactEquation):
         means, covs = self.moments(jnp.asarray(t, dtype=float), mu)
         return gaussian_density(x, means[-1], covs[-1])
 
+    def sample(self, n: int, t: ArrayLike, mu: ArrayLike, key: PRNGKeyArray
+               ) -> Float[Array, "n d"]:
+        """`n` points drawn from the exact density at `(t, mu)` (`mean + L z`, `z` standard
+        normal, `L L^T` the exact covariance): the training points of a density on R^d
+        (`trajectories_from_exact`), where uniform points of the box would miss its mass.
+        Traceable in `t` and `mu` (vmap over snapshots)."""
+        means, covs = self.moments(jnp.asarray(t, dtype=float), mu)
+        L = jnp.linalg.cholesky(covs[-1])
+        z = jr.normal(key, (n, self.ndim), means.dtype)
+        return means[-1][None] + z @ L.T
+
     def monte_carlo(self, mu: ArrayLike, ts: ArrayLike, n: int, *, key: PRNGKeyArray,
                     dt: float = 1e-3) -> "MonteCarloMoments":
         """Moments by Euler-Maruyama on `n` particles drawn from the initial density (see
