@@ -291,7 +291,7 @@ def pretrain(
         phi = jax.vmap(m.hyper)(t, mu)
         if tangent_sigma > 0:
             spread = jnp.std(jax.vmap(m.hyper)(spread_at[:, 1], spread_at[:, 0]), axis=0)
-            phi = phi + tangent_sigma * jax.lax.stop_gradient(spread) * jr.normal(
+            phi = phi + tangent_sigma * jax.lax.stop_gradient(spread)[None] * jr.normal(
                 knoise, phi.shape, dtype)
         r = jax.vmap(lambda p, t, mu: tangent_residual(
             pde, m.net, p, t, mu, x, ridge=tangent_ridge, lift=lift,
