@@ -3,7 +3,8 @@
     python benchmarks/tangent_pretraining.py [--steps 2000] [--learning-rate 1e-3]
                                              [--sigmas 0 0.1 0.3] [--tangent-weight 1]
                                              [--mus 1.55 1.75] [--work /work/data/tangent]
-                                             [--out benchmarks/results]
+                                             [--out benchmarks/results] [--name NAME]
+                                             [--no-distance]
 
 Each variant continues the shipped KdV model (`init=`) for `--steps` steps with the recipe's
 data and settings (the exact two-soliton solution at 4096 random points, 101 times, the six
@@ -120,6 +121,8 @@ def main():
     p.add_argument("--work", default="/work/data/tangent")
     p.add_argument("--out", default="benchmarks/results")
     p.add_argument("--name", default="tangent_pretraining")
+    p.add_argument("--no-distance", action="store_true",
+                   help="leave out the table of EQ's distance from D (the shipped model's)")
     args = p.parse_args()
     eq, rec = pdes.get("kdv"), RECIPES["kdv"]
     data = trajectories_from_exact(eq, rec.train_mus, np.linspace(0, eq.t1, rec.n_times),
@@ -173,6 +176,8 @@ def main():
                      f"{' / '.join(f'{v:.1e}' for v in r['tangent_residual'].values())} | "
                      f"{loss} | {cost} |")
     save_table(args.out, args.name, lines, rows)
+    if args.no_distance:
+        return
     mu = args.mus[0]
     drift = eq_distance(variants["shipped"][0], eq, mu, rec)
     lines = [f"KdV, shipped model, mu = {mu:g}: EQ's online weights (from the fitted phi(0), "

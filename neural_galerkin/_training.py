@@ -120,9 +120,9 @@ def pretrain(
     loads with `load_model`). `resume=` a checkpoint (or its folder) continues that run where it
     stood: optimiser state, schedule and the steps' keys as if it had not stopped (the same
     weights to round-off). It needs the same data and settings (`steps`, batch sizes, learning
-    rate, `log_every`, residual term), refuses others by name, and takes its key and model
-    configuration from the checkpoint (`key` may be left out). `run_info` (JSON) is stored
-    in the checkpoints as it is.
+    rate, `log_every`, residual and tangent terms), refuses others by name, and takes its key
+    and model configuration from the checkpoint (`key` may be left out). `run_info` (JSON) is
+    stored in the checkpoints as it is.
 
     **Stopping.** With `time_limit` (seconds), training stops at the end of the first chunk of
     steps (a chunk ends every `log_every` and `checkpoint_every` steps) after that much wall
