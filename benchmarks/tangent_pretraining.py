@@ -4,7 +4,7 @@
                                              [--sigmas 0 0.1 0.3] [--tangent-weight 1]
                                              [--mus 1.55 1.75] [--work /work/data/tangent]
                                              [--out benchmarks/results] [--name NAME]
-                                             [--no-distance]
+                                             [--no-distance] [--cost]
 
 Each variant continues the shipped KdV model (`init=`) for `--steps` steps with the recipe's
 data and settings (the exact two-soliton solution at 4096 random points, 101 times, the six
@@ -111,6 +111,26 @@ def eq_distance(model, eq, mu, rec):
             for t, r, g in zip(ts, dist, s.residuals)]
 
 
+def time_steps(data, eq, args):
+    """Seconds per step, back to back (recipe, recipe + tangent term, twice each): 100 steps
+    continuing the shipped model, the first chunk of 20 (compilation) left out."""
+    rows = []
+    for kw in ({}, {"tangent_weight": 1.0, "tangent_sigma": 0.1}) * 2:
+        _, h = pretrain(data, equation="kdv", steps=100, key=jr.PRNGKey(1),
+                        init=ng.load_pretrained("kdv"), progress=False, log_every=20,
+                        learning_rate=args.learning_rate, pde=eq, residual_weight=1.0,
+                        residual_points=64, **kw)
+        rows.append({"tangent": bool(kw), "s_per_step": (h["wall_s"][-1] - h["wall_s"][0]) / 80})
+    lines = [f"KdV pretraining, seconds per step back to back ({machine()}): the recipe (data + "
+             "residual term) and the recipe + tangent term (weight 1, sigma 0.1, 8 x 128 "
+             "points); steps 21-100 of a continuation of the shipped model. "
+             "`python benchmarks/tangent_pretraining.py --cost`", "",
+             "| run | s / step |", "|---|---|"]
+    lines += [f"| {'recipe + tangent term' if r['tangent'] else 'recipe'} | "
+              f"{r['s_per_step']:.4f} |" for r in rows]
+    save_table(args.out, f"{args.name}_cost", lines, rows)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=2000)
@@ -121,12 +141,16 @@ def main():
     p.add_argument("--work", default="/work/data/tangent")
     p.add_argument("--out", default="benchmarks/results")
     p.add_argument("--name", default="tangent_pretraining")
+    p.add_argument("--cost", action="store_true",
+                   help="only time the steps, back to back, without and with the term")
     p.add_argument("--no-distance", action="store_true",
                    help="leave out the table of EQ's distance from D (the shipped model's)")
     args = p.parse_args()
     eq, rec = pdes.get("kdv"), RECIPES["kdv"]
     data = trajectories_from_exact(eq, rec.train_mus, np.linspace(0, eq.t1, rec.n_times),
                                    rec.n, key=jr.PRNGKey(rec.seed))
+    if args.cost:
+        return time_steps(data, eq, args)
     variants = {"shipped": (ng.load_pretrained("kdv"), None, pathlib.Path(args.work) / "shipped")}
     tag = f"s{args.steps}_lr{args.learning_rate:g}"
     variants[f"recipe +{args.steps}"] = train(f"recipe_{tag}", data, eq, args)
