@@ -39,6 +39,7 @@ from ._data import (  # noqa: F401 (re-exported: these lived here)
 from ._lift import boundary_lift, lifted
 from ._model import CoLoRAModel, ModelConfig, make_model
 from ._network import envelope_phi, set_phi
+from ._tangent import tangent_residual
 from ._training_checks import check_init, check_settings
 
 
@@ -58,6 +59,11 @@ def pretrain(
     residual_weight: float = 0.0,
     residual_snapshots: int = 8,
     residual_points: int = 128,
+    tangent_weight: float = 0.0,
+    tangent_sigma: float = 0.0,
+    tangent_ridge: float = 1e-3,
+    tangent_snapshots: int = 8,
+    tangent_points: int = 128,
     init: CoLoRAModel | None = None,
     resume: str | pathlib.Path | Checkpoint | None = None,
     checkpoint_dir: str | pathlib.Path | None = None,
@@ -101,6 +107,22 @@ def pretrain(
     manifold's tangent `J dh/dt` to follow the equation, which is what the equation-driven
     solve needs. `u_t` in the scale is estimated from the data by finite differences in time.
 
+    **Tangent-space pretraining.** With a `pde` and `tangent_weight > 0`, the loss gains
+    `tangent_weight` times the mean over `tangent_snapshots` random `(t, mu)` (drawn as the
+    residual term's) of the relative Galerkin least-squares residual
+    `min_eta (||J eta - F||^2 + lam^2 ||eta||^2) / ||F||^2` (`tangent_residual`: `J = du/dphi`
+    and `F` the PDE's right-hand side at `tangent_points` random points, `lam = tangent_ridge
+    ||J||_F`; the ridge, the envelope-theorem gradient and the relative scale are explained
+    there) at perturbed online weights `phi' = h(t, mu) + tangent_sigma * s * z`, `z` standard
+    normal and `s` the per-weight standard deviation of `h(t, mu)` over the training `(t, mu)`
+    (the current hypernetwork's, at most 512 of them, held constant under differentiation).
+    Where the residual term asks only the hypernetwork's direction `J dh/dt` to follow the
+    equation, this one asks the whole tangent space, which is what the online solve uses:
+    with `tangent_sigma = 0` along the trajectories, with `tangent_sigma > 0` in a
+    neighbourhood of them, where an equation-driven solve that has drifted a little still
+    has to find `F`. Each snapshot costs the Jacobian `J` (a reverse pass of the network per
+    point), differentiated once more for the weights' gradient.
+
     **Boundary data.** With a `pde` whose boundary data are nonzero or time-dependent, the
     network keeps its zero-data ansatz and learns `u - L`, `L` the lift that carries the data
     (`boundary_lift`; the residual term takes `u = L + N`); `config.lift` records it, and
@@ -117,9 +139,9 @@ def pretrain(
     loads with `load_model`). `resume=` a checkpoint (or its folder) continues that run where it
     stood: optimiser state, schedule and the steps' keys as if it had not stopped (the same
     weights to round-off). It needs the same data and settings (`steps`, batch sizes, learning
-    rate, `log_every`, residual term), refuses others by name, and takes its key and model
-    configuration from the checkpoint (`key` may be left out). `run_info` (JSON) is stored
-    in the checkpoints as it is.
+    rate, `log_every`, residual and tangent terms), refuses others by name, and takes its key
+    and model configuration from the checkpoint (`key` may be left out). `run_info` (JSON) is
+    stored in the checkpoints as it is.
 
     **Stopping.** With `time_limit` (seconds), training stops at the end of the first chunk of
     steps (a chunk ends every `log_every` and `checkpoint_every` steps) after that much wall
@@ -145,7 +167,16 @@ def pretrain(
                     residual_weight=residual_weight, residual_snapshots=residual_snapshots,
                     residual_points=residual_points,
                     pde=None if pde is None else getattr(pde, "name", type(pde).__name__))
-    check_settings({**settings, "checkpoint_every": checkpoint_every, "time_limit": time_limit})
+    tangent = dict(tangent_weight=tangent_weight, tangent_sigma=tangent_sigma,
+                   tangent_ridge=tangent_ridge, tangent_snapshots=tangent_snapshots,
+                   tangent_points=tangent_points)
+    check_settings({**settings, **tangent, "checkpoint_every": checkpoint_every,
+                    "time_limit": time_limit})
+    use_tangent = tangent_weight > 0
+    if use_tangent:  # stored only when used: checkpoints of runs without the term still resume
+        settings.update(tangent)
+        if pde is None:
+            raise ValueError("tangent_weight > 0 needs the pde whose Galerkin residual to use")
     if checkpoint_every is not None and checkpoint_dir is None:
         raise ValueError("checkpoint_every needs checkpoint_dir: the folder to write them to")
     if checkpoint_dir is not None:
@@ -163,10 +194,11 @@ def pretrain(
         if not np.all(data.u > 0):
             raise ValueError("loss='log' needs positive data (a density at points drawn from "
                              f"it); the data's smallest value is {float(np.min(data.u)):.3g}")
-    if use_residual and pde is not None and pde.unbounded:
+    if (use_residual or tangent_weight > 0) and pde is not None and pde.unbounded:
         raise ValueError(
-            f"{pde.name} is a density on R^{pde.ndim}: the residual term draws uniform points "
-            "in the box, which miss its mass; pretrain it on data only (residual_weight=0)")
+            f"{pde.name} is a density on R^{pde.ndim}: the residual and tangent terms draw "
+            "uniform points in the box, which miss its mass; pretrain it on data only "
+            "(residual_weight=0, tangent_weight=0)")
     settings["data"] = data_fingerprint(data)
     mu_lo, mu_hi = float(data.mu.min()), float(data.mu.max())
     log_mu = config_kwargs.pop("log_mu", mu_lo > 0 and mu_hi / mu_lo > 5)
@@ -248,24 +280,28 @@ def pretrain(
     if resume is not None:
         opt_state = ckpt.opt_state(opt_state)
 
-    if use_residual:
+    if use_residual or use_tangent:
         ut = np.diff(data.u, axis=1) / np.diff(data.t)[None, :, *([None] * (data.u.ndim - 2))]
         residual_scale = (float(np.mean(ut**2)) if n_fields == 1 else jnp.asarray(
             np.mean(np.moveaxis(ut, 2, -1).reshape(-1, n_fields) ** 2, axis=0), dtype))
         box_lo = jnp.asarray(data.lower, dtype)
         box_len = jnp.asarray(data.lengths, dtype)
 
-    def residual_loss(m, key):
-        assert pde is not None  # use_residual needs it, checked above
-        rhs = pde.rhs
+    def draw_t_mu_x(key, n_snapshots, n_points):
+        # uniform in time and over the whole parameter range (on a log scale with log_mu),
+        # uniform points in the box
         kt, kmu, kx = jr.split(key, 3)
-        t = jr.uniform(kt, (residual_snapshots,), dtype, *config.t_range)
-        z = jr.uniform(kmu, (residual_snapshots,), dtype)
+        t = jr.uniform(kt, (n_snapshots,), dtype, *config.t_range)
+        z = jr.uniform(kmu, (n_snapshots,), dtype)
         if config.log_mu:
             mu = mu_lo * (mu_hi / mu_lo) ** z
         else:
             mu = mu_lo + (mu_hi - mu_lo) * z
-        x = box_lo[None] + box_len[None] * jr.uniform(kx, (residual_points, data.ndim), dtype)
+        return t, mu, box_lo[None] + box_len[None] * jr.uniform(kx, (n_points, data.ndim), dtype)
+
+    def residual_loss(m, key):
+        assert pde is not None  # use_residual needs it, checked above
+        t, mu, x = draw_t_mu_x(key, residual_snapshots, residual_points)
 
         def one(t, mu):
             phi, phi_t = jax.jvp(lambda s: m.hyper(s, mu), (t,), (jnp.ones_like(t),))
@@ -275,11 +311,36 @@ def pretrain(
                 u_t = jax.jvp(lambda p: set_phi(m.net, p)(xi), (phi,), (phi_t,))[1]
                 if lift is not None:
                     u_t = u_t + lift.rate(xi, t, mu)
-                return u_t - rhs(net, xi, mu)
+                return u_t - pdes.rhs_at(pde, net, xi, mu, t)  # F(t) where not autonomous
 
             return jax.vmap(r)(x)
 
         return jnp.mean(jax.vmap(one)(t, mu) ** 2 / residual_scale)
+
+    if use_tangent:
+        n_phi = int(jax.eval_shape(model.hyper, mu_t[0, 1], mu_t[0, 0]).shape[0])
+        if tangent_points <= n_phi:
+            raise ValueError(f"tangent_points={tangent_points} must exceed the model's {n_phi} "
+                             "online weights: with no more points than unknowns the Galerkin "
+                             "residual is zero whatever the tangent space (e.g. 128)")
+        # the training (mu, t) at which the online weights' spread is measured
+        spread_at = mu_t[np.linspace(0, mu_t.shape[0] - 1, min(512, mu_t.shape[0])).astype(int)]
+        # a system's fields weighted as in the residual term (by their u_t's size)
+        field_weights = None if n_fields == 1 else residual_scale ** -0.5
+
+    def tangent_loss(m, key):
+        assert pde is not None  # use_tangent needs it, checked above
+        kdraw, knoise = jr.split(key)
+        t, mu, x = draw_t_mu_x(kdraw, tangent_snapshots, tangent_points)
+        phi = jax.vmap(m.hyper)(t, mu)
+        if tangent_sigma > 0:
+            spread = jnp.std(jax.vmap(m.hyper)(spread_at[:, 1], spread_at[:, 0]), axis=0)
+            phi = phi + tangent_sigma * jax.lax.stop_gradient(spread)[None] * jr.normal(
+                knoise, phi.shape, dtype)
+        r = jax.vmap(lambda p, t, mu: tangent_residual(
+            pde, m.net, p, t, mu, x, ridge=tangent_ridge, lift=lift,
+            field_weights=field_weights))(phi, t, mu)
+        return jnp.mean(r)
 
     def loss_fn(params, idx_s, idx_x, key):
         m = eqx.combine(params, static)
@@ -295,6 +356,8 @@ def pretrain(
         out = jnp.mean(err) if loss == "log" else jnp.mean(err / scale)
         if use_residual:
             out = out + residual_weight * residual_loss(m, key)
+        if use_tangent:
+            out = out + tangent_weight * tangent_loss(m, jr.fold_in(key, 2))
         return out
 
     @eqx.filter_jit

@@ -33,6 +33,8 @@ def check_settings(settings: dict, name=lambda option: option) -> None:
               "log_every": "steps between two entries of the loss history",
               "residual_snapshots": "(t, mu) samples of the residual term per step",
               "residual_points": "points per sample of the residual term",
+              "tangent_snapshots": "(t, mu) samples of the tangent term per step",
+              "tangent_points": "points per sample of the tangent term",
               "checkpoint_every": "steps between two checkpoints"}
     for k, what in counts.items():
         v = settings.get(k)
@@ -50,3 +52,11 @@ def check_settings(settings: dict, name=lambda option: option) -> None:
     if v is not None and not (math.isfinite(v) and v >= 0):
         raise ValueError(f"{name('residual_weight')} must be 0 (data only) or positive, got "
                          f"{v!r}")
+    non_negative = {"tangent_weight": "0 (no tangent term) or the term's weight, e.g. 0.1",
+                    "tangent_sigma": "the perturbation of the online weights in units of their "
+                    "spread over the training set: 0 (on the trajectories) or e.g. 0.1",
+                    "tangent_ridge": "the Tikhonov ridge relative to ||J||_F, e.g. 1e-3"}
+    for k, what in non_negative.items():
+        v = settings.get(k)
+        if v is not None and not (isinstance(v, numbers.Real) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"{name(k)} must be 0 or positive, got {v!r}: give {what}")
