@@ -303,7 +303,8 @@ def test_pretrain_on_density_points_lowers_the_log_loss(getkey):
     rel = lambda a, b: float(jnp.linalg.norm(a - b) / jnp.linalg.norm(b))  # noqa: E731
     assert rel(net.envelope.mean, means[2]) < 0.05 and rel(net.envelope.covariance(),
                                                             covs[2]) < 0.3
-    with pytest.raises(ValueError, match="the residual term draws uniform points in the box"):
-        ng.pretrain(data, steps=2, pde=eq, residual_weight=0.1, **kw)
+    for term in (dict(residual_weight=0.1), dict(tangent_weight=0.1)):
+        with pytest.raises(ValueError, match="the residual and tangent terms draw uniform"):
+            ng.pretrain(data, steps=2, pde=eq, **term, **kw)
     with pytest.raises(ValueError, match="loss='log' needs a network with a Gaussian envelope"):
         ng.pretrain(data, steps=2, **kw)
