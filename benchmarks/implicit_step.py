@@ -18,8 +18,8 @@ take less than 10 s in all), and the accepted and rejected steps.
 `--mu PDE=MU` sets a parameter other than the recipe's `default_mu` (the stiff case:
 `--pdes allen-cahn --mu allen-cahn=2.9e-3 --name implicit_step_allen_cahn`, Allen-Cahn at its
 held-out parameter nearest the smallest eps). Writes `NAME.md/.json` under --out. With
-`--options`, instead: the implicit step's `eps` and Gauss-Newton updates, one at a time, on heat-dirichlet at 20 fixed steps
-(`implicit_step_options.md/.json`).
+`--options`, instead: the implicit step's `eps` and Gauss-Newton updates, one at a time, on
+heat-dirichlet at 20 fixed steps (`implicit_step_options.md/.json`).
 """
 
 import argparse

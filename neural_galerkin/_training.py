@@ -231,8 +231,8 @@ def pretrain(
         kmodel, kdata = jr.split(key)
         if init is None:
             model = make_model(config, key=kmodel)
-            if loss == "log" and getattr(data, "per_snapshot", False) and (
-                    model.net.envelope is not None):
+            if loss == "log" and isinstance(data, PointTrajectories) and (
+                    data.per_snapshot and model.net.envelope is not None):
                 model = envelope_start(model, data)
         else:
             model = check_init(init, config, config_kwargs)
@@ -301,6 +301,7 @@ def pretrain(
 
     def residual_loss(m, key):
         assert pde is not None  # use_residual needs it, checked above
+        equation = pde
         t, mu, x = draw_t_mu_x(key, residual_snapshots, residual_points)
 
         def one(t, mu):
@@ -311,12 +312,13 @@ def pretrain(
                 u_t = jax.jvp(lambda p: set_phi(m.net, p)(xi), (phi,), (phi_t,))[1]
                 if lift is not None:
                     u_t = u_t + lift.rate(xi, t, mu)
-                return u_t - pdes.rhs_at(pde, net, xi, mu, t)  # F(t) where not autonomous
+                return u_t - pdes.rhs_at(equation, net, xi, mu, t)  # F(t) where not autonomous
 
             return jax.vmap(r)(x)
 
         return jnp.mean(jax.vmap(one)(t, mu) ** 2 / residual_scale)
 
+    spread_at, field_weights = None, None
     if use_tangent:
         n_phi = int(jax.eval_shape(model.hyper, mu_t[0, 1], mu_t[0, 0]).shape[0])
         if tangent_points <= n_phi:
@@ -326,10 +328,11 @@ def pretrain(
         # the training (mu, t) at which the online weights' spread is measured
         spread_at = mu_t[np.linspace(0, mu_t.shape[0] - 1, min(512, mu_t.shape[0])).astype(int)]
         # a system's fields weighted as in the residual term (by their u_t's size)
-        field_weights = None if n_fields == 1 else residual_scale ** -0.5
+        field_weights = None if n_fields == 1 else jnp.asarray(residual_scale) ** -0.5
 
     def tangent_loss(m, key):
-        assert pde is not None  # use_tangent needs it, checked above
+        assert pde is not None and spread_at is not None  # use_tangent: checked above
+        equation = pde
         kdraw, knoise = jr.split(key)
         t, mu, x = draw_t_mu_x(kdraw, tangent_snapshots, tangent_points)
         phi = jax.vmap(m.hyper)(t, mu)
@@ -338,7 +341,7 @@ def pretrain(
             phi = phi + tangent_sigma * jax.lax.stop_gradient(spread)[None] * jr.normal(
                 knoise, phi.shape, dtype)
         r = jax.vmap(lambda p, t, mu: tangent_residual(
-            pde, m.net, p, t, mu, x, ridge=tangent_ridge, lift=lift,
+            equation, m.net, p, t, mu, x, ridge=tangent_ridge, lift=lift,
             field_weights=field_weights))(phi, t, mu)
         return jnp.mean(r)
 

@@ -58,5 +58,6 @@ def check_settings(settings: dict, name=lambda option: option) -> None:
                     "tangent_ridge": "the Tikhonov ridge relative to ||J||_F, e.g. 1e-3"}
     for k, what in non_negative.items():
         v = settings.get(k)
-        if v is not None and not (isinstance(v, numbers.Real) and math.isfinite(v) and v >= 0):
+        if v is not None and not (isinstance(v, numbers.Real) and math.isfinite(v)
+                                  and float(v) >= 0):
             raise ValueError(f"{name(k)} must be 0 or positive, got {v!r}: give {what}")

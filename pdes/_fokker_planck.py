@@ -86,9 +86,7 @@ class FokkerPlanck(AbstractExactEquation):
     @classmethod
     def in_dimension(cls, d: int, **kwargs) -> "FokkerPlanck":
         """The equation for `d` particles, on the box `[-0.5, 4.5]^d`."""
-        if not (isinstance(d, int) and d >= 1):
-            raise ValueError(f"the dimension must be a positive integer, got {d!r}")
-        return cls(**{"lower": (-0.5,) * d, "upper": (4.5,) * d, **kwargs})
+        return _in_dimension(cls, d, **kwargs)
 
     @property
     def boundaries(self) -> tuple[AbstractBoundary, ...]:
@@ -165,6 +163,12 @@ class FokkerPlanck(AbstractExactEquation):
         `monte_carlo`)."""
         return monte_carlo(self.drift, self.beta, self.mean0,
                            self.variance0 * jnp.eye(self.ndim), mu, ts, n, key=key, dt=dt)
+
+
+def _in_dimension(cls, d, **kwargs):
+    if not (isinstance(d, int) and d >= 1):
+        raise ValueError(f"the dimension must be a positive integer, got {d!r}")
+    return cls(**{"lower": (-0.5,) * d, "upper": (4.5,) * d, **kwargs})
 
 
 def gaussian_density(x: Float[Array, " d"], mean: Float[Array, " d"],
@@ -320,7 +324,11 @@ class FokkerPlanckQuartic(AbstractEquation):
                              f"got {self.gamma}")
 
     # the machinery of the linear trap: box, boundaries, initial density, F, Monte Carlo
-    in_dimension = classmethod(FokkerPlanck.in_dimension.__func__)  # type: ignore[attr-defined]
+    @classmethod
+    def in_dimension(cls, d: int, **kwargs) -> "FokkerPlanckQuartic":
+        """The equation for `d` particles, on the box `[-0.5, 4.5]^d`."""
+        return _in_dimension(cls, d, **kwargs)
+
     boundaries = FokkerPlanck.boundaries
     mean0 = FokkerPlanck.mean0
     F = FokkerPlanck.F
