@@ -178,29 +178,14 @@ def plot_main(args):
 
 
 def shape_run(eq, mu, ts, n, dt, key):
-    """Skewness and excess kurtosis of each marginal at `ts` (Euler-Maruyama, `n` particles
-    from the initial Gaussian, `dt`), the particles kept (the moments of `monte_carlo` stop
-    at the covariance)."""
-    d = eq.ndim
-    x = eq.mean0[None] + jr.normal(key, (n, d)) * jnp.sqrt(eq.variance0)
-    steps = int(round(float(ts[1] - ts[0]) / dt))
-
-    @jax.jit
-    def advance(x, t0, k):
-        def step(x, j):
-            dw = jr.normal(jr.fold_in(k, j), x.shape) * jnp.sqrt(dt)
-            b = jax.vmap(lambda y: eq.drift(y, t0 + j * dt, mu))(x)
-            return x + b * dt + jnp.sqrt(2 / eq.beta) * dw, None
-
-        return jax.lax.scan(step, x, jnp.arange(steps))[0]
-
+    """Skewness and excess kurtosis of each marginal at `ts[1:]` (the particles of
+    `em_particles`: the moments of `monte_carlo` stop at the covariance)."""
     out = []
-    for i, t in enumerate(np.asarray(ts[:-1])):
-        x = advance(x, t, jr.fold_in(key, i + 1))
+    for t, x in zip(np.asarray(ts[1:]), em_particles(eq, mu, ts, n, dt, key)):
         dev = x - jnp.mean(x, 0)
         z = dev / jnp.std(dev, 0)
         skew, kurt = jnp.mean(z**3, 0), jnp.mean(z**4, 0) - 3
-        out.append({"t": float(ts[i + 1]),
+        out.append({"t": float(t),
                     "skewness": float(skew[jnp.argmax(jnp.abs(skew))]),
                     "excess_kurtosis": float(kurt[jnp.argmax(jnp.abs(kurt))])})
     return out
