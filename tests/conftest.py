@@ -1,3 +1,4 @@
+import gc
 import os
 
 # before JAX starts a backend: on a GPU, take memory as needed rather than most of the device
@@ -13,6 +14,20 @@ import pdes  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_code():
+    """Drop JAX's compiled executables after each test module. Each one holds a few memory
+    mappings, and one process running the whole suite (about 450 tests) compiled enough of
+    them to pass the kernel's limit on mappings (`vm.max_map_count`, 65530 here): XLA then
+    aborted or segfaulted while compiling, in whichever test came next (measured: 32000
+    mappings at a third of the suite; `jax.clear_caches()` takes 300 small executables'
+    1391 mappings back to 498). Functions shared within a module stay compiled; across
+    modules they compile again."""
+    yield
+    jax.clear_caches()
+    gc.collect()
 
 
 @pytest.fixture
