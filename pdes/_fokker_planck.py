@@ -2,8 +2,10 @@
 high-dimensional benchmark of Neural Galerkin schemes, with its exact Gaussian solution (moment
 ODEs integrated with diffrax) and an Euler-Maruyama Monte Carlo reference."""
 
+import abc
 import math
 from collections.abc import Callable
+from typing import Self
 
 import diffrax as dfx
 import equinox as eqx
@@ -26,7 +28,69 @@ def trap(t: ArrayLike) -> Array:
     return 1.25 * (jnp.sin(jnp.pi * jnp.asarray(t)) + 1.5)
 
 
-class FokkerPlanck(AbstractExactEquation):
+class _ParticlesInATrap(AbstractEquation):
+    """What `FokkerPlanck` and `FokkerPlanckQuartic` share: the density on R^d of `d`
+    particles `dX = b(X, t; mu) dt + sqrt(2 / beta) dW` (`drift` is each one's), its
+    right-hand side written from the drift, the box, the initial Gaussian and the Monte Carlo
+    reference. See `FokkerPlanck` for the set-up."""
+
+    conserved = ("mass",)
+    autonomous = False
+    lower: tuple[float, ...] = (-0.5,) * 8
+    upper: tuple[float, ...] = (4.5,) * 8
+    mu_range: tuple[float, float] = (0.0, 0.5)
+    t1: float = 8.0
+    beta: float = 100.0
+    variance0: float = 0.1
+
+    def __check_init__(self):
+        if len(self.lower) != len(self.upper) or not self.lower:
+            raise ValueError("lower and upper must have one entry per dimension")
+        if not (self.beta > 0 and self.variance0 > 0):
+            raise ValueError(f"beta and variance0 must be positive, got beta={self.beta}, "
+                             f"variance0={self.variance0}")
+
+    @classmethod
+    def in_dimension(cls, d: int, **kwargs) -> Self:
+        """The equation for `d` particles, on the box `[-0.5, 4.5]^d`."""
+        if not (isinstance(d, int) and d >= 1):
+            raise ValueError(f"the dimension must be a positive integer, got {d!r}")
+        return cls(**{"lower": (-0.5,) * d, "upper": (4.5,) * d, **kwargs})
+
+    @property
+    def boundaries(self) -> tuple[AbstractBoundary, ...]:
+        return (Unbounded(),) * self.ndim
+
+    @property
+    def mean0(self) -> Float[Array, " d"]:
+        """The initial mean, `linspace(0.9, 3, d)` (the middle of that range in 1D)."""
+        d = self.ndim
+        return jnp.asarray(np.linspace(0.9, 3.0, d) if d > 1 else np.array([1.95]))
+
+    @abc.abstractmethod
+    def drift(self, x: Float[Array, " d"], t: ArrayLike, mu: ArrayLike) -> Float[Array, " d"]:
+        """The particles' drift `b(x, t; mu)`."""
+
+    def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
+        b = lambda y: self.drift(y, field.time(), mu)  # noqa: E731
+        div_b = jnp.trace(jax.jacfwd(b)(x))
+        grad = field.grad()
+        return (-div_b * field.value() - jnp.sum(b(x) * grad)
+                + field.laplacian() / self.beta)
+
+    def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
+        cov = self.variance0 * jnp.eye(self.ndim)
+        return gaussian_density(x, self.mean0, cov)
+
+    def monte_carlo(self, mu: ArrayLike, ts: ArrayLike, n: int, *, key: PRNGKeyArray,
+                    dt: float = 1e-3) -> "MonteCarloMoments":
+        """Moments by Euler-Maruyama on `n` particles drawn from the initial density (see
+        `monte_carlo`)."""
+        return monte_carlo(self.drift, self.beta, self.mean0,
+                           self.variance0 * jnp.eye(self.ndim), mu, ts, n, key=key, dt=dt)
+
+
+class FokkerPlanck(_ParticlesInATrap, AbstractExactEquation):
     r"""The Fokker-Planck equation of `d` interacting particles in a moving trap,
 
         u_t = div[(x - a(t) 1 + alpha (x - xbar 1)) u] + (1/beta) Laplace(u),
@@ -67,36 +131,6 @@ class FokkerPlanck(AbstractExactEquation):
     """
 
     name = "fokker-planck"
-    conserved = ("mass",)
-    autonomous = False
-    lower: tuple[float, ...] = (-0.5,) * 8
-    upper: tuple[float, ...] = (4.5,) * 8
-    mu_range: tuple[float, float] = (0.0, 0.5)
-    t1: float = 8.0
-    beta: float = 100.0
-    variance0: float = 0.1
-
-    def __check_init__(self):
-        if len(self.lower) != len(self.upper) or not self.lower:
-            raise ValueError("lower and upper must have one entry per dimension")
-        if not (self.beta > 0 and self.variance0 > 0):
-            raise ValueError(f"beta and variance0 must be positive, got beta={self.beta}, "
-                             f"variance0={self.variance0}")
-
-    @classmethod
-    def in_dimension(cls, d: int, **kwargs) -> "FokkerPlanck":
-        """The equation for `d` particles, on the box `[-0.5, 4.5]^d`."""
-        return _in_dimension(cls, d, **kwargs)
-
-    @property
-    def boundaries(self) -> tuple[AbstractBoundary, ...]:
-        return (Unbounded(),) * self.ndim
-
-    @property
-    def mean0(self) -> Float[Array, " d"]:
-        """The initial mean, `linspace(0.9, 3, d)` (the middle of that range in 1D)."""
-        d = self.ndim
-        return jnp.asarray(np.linspace(0.9, 3.0, d) if d > 1 else np.array([1.95]))
 
     def drift(self, x: Float[Array, " d"], t: ArrayLike, mu: ArrayLike) -> Float[Array, " d"]:
         """The particles' drift `b(x, t) = a(t) - x + alpha (xbar - x)`."""
@@ -106,17 +140,6 @@ class FokkerPlanck(AbstractExactEquation):
         """`A` of the linear drift `b = A x + a(t) 1`."""
         d, alpha = self.ndim, jnp.asarray(mu, dtype=float)
         return -(1 + alpha) * jnp.eye(d) + alpha / d * jnp.ones((d, d))
-
-    def F(self, field: AbstractField, x: Array, mu: ArrayLike) -> Array:
-        b = lambda y: self.drift(y, field.time(), mu)  # noqa: E731
-        div_b = jnp.trace(jax.jacfwd(b)(x))
-        grad = field.grad()
-        return (-div_b * field.value() - jnp.sum(b(x) * grad)
-                + field.laplacian() / self.beta)
-
-    def initial_condition(self, x: Float[Array, " d"], mu: ArrayLike) -> Float[Array, ""]:
-        cov = self.variance0 * jnp.eye(self.ndim)
-        return gaussian_density(x, self.mean0, cov)
 
     @eqx.filter_jit
     def moments(self, ts: ArrayLike, mu: ArrayLike) -> tuple[Float[Array, "t d"],
@@ -157,18 +180,6 @@ class FokkerPlanck(AbstractExactEquation):
         z = jr.normal(key, (n, self.ndim), means.dtype)
         return means[-1][None] + z @ L.T
 
-    def monte_carlo(self, mu: ArrayLike, ts: ArrayLike, n: int, *, key: PRNGKeyArray,
-                    dt: float = 1e-3) -> "MonteCarloMoments":
-        """Moments by Euler-Maruyama on `n` particles drawn from the initial density (see
-        `monte_carlo`)."""
-        return monte_carlo(self.drift, self.beta, self.mean0,
-                           self.variance0 * jnp.eye(self.ndim), mu, ts, n, key=key, dt=dt)
-
-
-def _in_dimension(cls, d, **kwargs):
-    if not (isinstance(d, int) and d >= 1):
-        raise ValueError(f"the dimension must be a positive integer, got {d!r}")
-    return cls(**{"lower": (-0.5,) * d, "upper": (4.5,) * d, **kwargs})
 
 
 def gaussian_density(x: Float[Array, " d"], mean: Float[Array, " d"],
@@ -263,7 +274,7 @@ def _em_run(drift, beta, x0, mu, edges, steps, key):
     return out
 
 
-class FokkerPlanckQuartic(AbstractEquation):
+class FokkerPlanckQuartic(_ParticlesInATrap):
     r"""The Fokker-Planck equation of `d` interacting particles in a moving **anharmonic**
     trap: `FokkerPlanck` with a cubic term added to the trap's restoring force,
 
@@ -307,33 +318,12 @@ class FokkerPlanckQuartic(AbstractEquation):
     """
 
     name = "fokker-planck-quartic"
-    conserved = ("mass",)
-    autonomous = False
-    lower: tuple[float, ...] = (-0.5,) * 8
-    upper: tuple[float, ...] = (4.5,) * 8
-    mu_range: tuple[float, float] = (0.0, 0.5)
-    t1: float = 8.0
-    beta: float = 100.0
-    variance0: float = 0.1
     gamma: float = 5.0
 
-    def __check_init__(self):
-        FokkerPlanck.__check_init__(self)  # type: ignore[arg-type]
+    def __check_init__(self):  # (the shared fields are checked by the base's)
         if not (math.isfinite(self.gamma) and self.gamma >= 0):
             raise ValueError(f"gamma (the cubic restoring force) must be finite and >= 0, "
                              f"got {self.gamma}")
-
-    # the machinery of the linear trap: box, boundaries, initial density, F, Monte Carlo
-    @classmethod
-    def in_dimension(cls, d: int, **kwargs) -> "FokkerPlanckQuartic":
-        """The equation for `d` particles, on the box `[-0.5, 4.5]^d`."""
-        return _in_dimension(cls, d, **kwargs)
-
-    boundaries = FokkerPlanck.boundaries
-    mean0 = FokkerPlanck.mean0
-    F = FokkerPlanck.F
-    initial_condition = FokkerPlanck.initial_condition
-    monte_carlo = FokkerPlanck.monte_carlo
 
     def drift(self, x: Float[Array, " d"], t: ArrayLike, mu: ArrayLike) -> Float[Array, " d"]:
         """The particles' drift `b(x, t) = -(y + gamma y^3) + alpha (xbar - x)`,
