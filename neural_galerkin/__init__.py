@@ -11,6 +11,7 @@ from ._checks import (
     sample_points as sample_points,
 )
 from ._compare import compare as compare
+from ._cubature import gauss_hermite_sparse_grid as gauss_hermite_sparse_grid
 from ._data import (
     PointTrajectories as PointTrajectories,
     Trajectories as Trajectories,

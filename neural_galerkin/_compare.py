@@ -23,6 +23,7 @@ from ._network import set_phi
 from ._outcome import check_solution
 from ._predict import predict
 from ._report import ComparisonReport
+from ._sampling import ansatz_moments
 from ._solution import Solution
 from ._solve import check_kept, solve
 from ._timing import compile_and_run
@@ -286,8 +287,10 @@ def _compare_density(equation, model, mu, mode, t0, ts, n_ref, options) -> Compa
 
     - the relative L2 error `||u - p|| / ||p||` from `int f^2 = E_p[f^2 / p]` (at each time,
       and over space-time);
-    - the mass `E_p[u / p]` at each time (its drift; the reference's own is 0 by
-      construction);
+    - the mass at each time and its drift (the reference's own is 0 by construction): for an
+      ansatz with a Gaussian envelope in its own frame, `E_q[exp(N(z))]` on 2^16 draws (the
+      same at every time) with Hermite control variates (`ansatz_moments`; its standard
+      error in `mass_drift_se`); else `E_p[u / p]` on the reference points;
     - the mean and covariance of `u` with the exact ones as control variates,
       `m_u = m + E_p[(w - 1)(x - m)] / M` and
       `S_u = (S + E_p[(w - 1)(x - m)(x - m)^T]) / M - (m_u - m)(m_u - m)^T`, `w = u / p`,
@@ -308,7 +311,13 @@ def _compare_density(equation, model, mu, mode, t0, ts, n_ref, options) -> Compa
     # u / sqrt(p) against sqrt(p): the plain relative error of these is the importance-sampled one
     errs = relative_error_over_time(u / np.sqrt(p), np.sqrt(p))
     w = u / p
-    masses = w.mean(axis=1)
+    masses, drift_se = w.mean(axis=1), None
+    if net.envelope is not None:
+        key = jax.random.PRNGKey(3)
+        own = [ansatz_moments(net, phi, 2**16, key) for phi in sol.phis]
+        own_masses = np.array([float(m.mass) for m in own])
+        ses = np.array([float(m.mass_se) for m in own])
+        drift_se = float(np.max(np.hypot(ses, ses[0])) / abs(own_masses[0]))
     means, covs = (np.asarray(a) for a in equation.moments(ts, mu))
     dev = x - means[:, None]
     m_u = means + np.einsum("tn,tni->ti", w - 1, dev) / (len(dev[0]) * masses[:, None])
@@ -323,7 +332,9 @@ def _compare_density(equation, model, mu, mode, t0, ts, n_ref, options) -> Compa
         pde=equation.name, mu=mu, mode=mode, t1=float(ts[-1]), reference="exact",
         n_ref=n_ref, rel_error=relative_error(u / np.sqrt(p), np.sqrt(p)),
         rel_error_final=float(errs[-1]), ts=np.asarray(ts), errors_over_time=errs,
-        mass_drift=drift(masses), mass_drift_reference=0.0, mass_over_time=masses,
+        mass_drift=drift(masses if drift_se is None else own_masses),
+        mass_drift_reference=0.0,
+        mass_over_time=masses if drift_se is None else own_masses, mass_drift_se=drift_se,
         time_reference_s=time_ref, time_reference_compile_s=compile_ref,
         num_steps_reference=0, x=x, u=u, u_ref=p, moment_errors=moment_errors, **run)
 

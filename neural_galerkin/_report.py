@@ -13,7 +13,8 @@ JSON_KEYS = ("pde", "mu", "mode", "rel_error", "rel_error_final", "mass_drift",
 # the scalars of the summary after `JSON_KEYS`, in this order; the equation-driven ones are left
 # out of a data-driven report's summary, where they are `None`
 _MORE_KEYS = ("t1", "n_ref", "reference", "mass_drift_reference", "num_steps_reference",
-              "time_reference_compile_s", "fit_error", "max_residual", "time_fit_s")
+              "time_reference_compile_s", "fit_error", "max_residual", "time_fit_s",
+              "mass_drift_se")
 
 
 @dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
@@ -52,9 +53,10 @@ class ComparisonReport:
     errors_over_time: Float[np.ndarray, " times"]
     """Relative L2 error in space at each of `ts`."""
     mass_drift: float
-    """Largest relative drift of `int u dx` of the reduced solution, on the reference points
-    (a Monte Carlo estimate on random reference points); for a system, the largest over its
-    fields."""
+    """Largest relative drift of `int u dx` of the reduced solution, on the reference points;
+    for a system, the largest over its fields. For a density on R^d (random reference
+    points): a Monte Carlo estimate, with a Gaussian envelope in the ansatz's own frame
+    (see `mass_drift_se`)."""
     mass_drift_reference: float
     """The same for the reference: its own level shows the quadrature's error."""
     mass_over_time: Float[np.ndarray, " times *fields"]
@@ -99,6 +101,10 @@ class ComparisonReport:
     """For a density on R^d compared at points drawn from the exact density: the largest
     relative errors over `ts` of its `"mean"` (`||m - m_exact|| / ||m_exact||`) and
     `"covariance"` (Frobenius), both by importance sampling; empty otherwise."""
+    mass_drift_se: float | None = None
+    """For a density on R^d whose ansatz has a Gaussian envelope: the standard error of
+    `mass_drift`, measured then in the ansatz's own frame (`ansatz_moments`, the same draws
+    at every time); `None` otherwise."""
     drifts: dict[str, float] = dataclasses.field(default_factory=dict)
     """Largest relative drift of each conserved invariant on the conservation quadrature, by
     name (`solution.drift()`); `mass_drift` is the mass's on the reference points."""
@@ -107,10 +113,10 @@ class ComparisonReport:
         """The JSON-able summary: the keys of `JSON_KEYS` first, then `t1`, `n_ref`,
         `reference`, `mass_drift_reference`, `num_steps_reference`,
         `time_reference_compile_s`, and for an equation-driven report `fit_error`,
-        `max_residual`, `time_fit_s`; then `<name>_drift` for each conserved invariant but
-        the mass, `rel_error_<field>` for each field of a system, `mean_error` and
-        `covariance_error` for a density on R^d, and the lists `ts` and
-        `errors_over_time`."""
+        `max_residual`, `time_fit_s`, `mass_drift_se` where it is measured; then
+        `<name>_drift` for each conserved invariant but the mass, `rel_error_<field>` for
+        each field of a system, `mean_error` and `covariance_error` for a density on R^d,
+        and the lists `ts` and `errors_over_time`."""
         out = {k: getattr(self, k) for k in JSON_KEYS + _MORE_KEYS
                if getattr(self, k) is not None}
         out.update({f"{name}_drift": v for name, v in self.drifts.items() if name != "mass"})

@@ -8,6 +8,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from ._network import CoLoRAMLP, set_phi
@@ -172,6 +173,14 @@ def ansatz_moments(net: CoLoRAMLP, phi: Float[Array, " p"], n: int,
     is the envelope's moments to round-off, and a small network correction is measured far
     more precisely than by plain sampling of `u`.
 
+    **Mass.** `E_q[exp(N(z))]` with the Hermite polynomials of degree 1 to 3 of `z` (`z_i`,
+    `z_i z_j - delta_ij`, `z_i^3 - 3 z_i`, mean zero under `q`) as control variates, their
+    coefficients fitted by least squares on the same draws (the standard error then scales
+    with what of `exp(N)` they do not explain: 14x smaller than plain sampling for the
+    shipped `fokker-planck-8d` model; with `n` at least a few times their number,
+    `d (d + 5) / 2`). With the same `key` at several `phi` the draws `z` are the same, so
+    differences between them (a drift) are measured more precisely still.
+
     **Standard errors**: the delta method, the sample standard deviation of each estimate's
     influence terms (`W`-weighted deviations minus the control variate's) over `sqrt(n)`;
     `ess` says how far the weights are from uniform (an `ess` far below `n` means the
@@ -200,11 +209,27 @@ def ansatz_moments(net: CoLoRAMLP, phi: Float[Array, " p"], n: int,
     mean_infl = ratio[:, None] * dev_s - dev_p
     cov_infl = ratio[:, None, None] * (outer_s - S_snis[None]) - (outer_p - S_plain[None])
     root = jnp.sqrt(jnp.asarray(n, x.dtype))
+    z = jax.vmap(u.envelope.normalise)(x)
+    hermite = _hermite_features(z)
+    if n > 2 * hermite.shape[1]:
+        beta = jnp.linalg.lstsq(hermite, w - jnp.mean(w))[0]
+        w_cv = w - hermite @ beta
+        ddof = 1 + hermite.shape[1]
+    else:  # too few draws to fit the control variates
+        w_cv, ddof = w, 1
     return AnsatzMoments(
-        mass=scale * jnp.mean(w), mass_se=scale * jnp.std(w, ddof=1) / root, mean=mean,
+        mass=scale * jnp.mean(w_cv), mass_se=scale * jnp.std(w_cv, ddof=ddof) / root, mean=mean,
         mean_se=jnp.std(mean_infl, axis=0, ddof=1) / root, cov=cov,
         cov_se=jnp.std(cov_infl, axis=0, ddof=1) / root,
         ess=jnp.sum(w) ** 2 / jnp.sum(w**2))
+
+
+def _hermite_features(z: Float[Array, "n d"]) -> Float[Array, "n k"]:
+    """The Hermite polynomials of degree 1 to 3 of standard normal `z` that have mean zero:
+    `z_i`, `z_i z_j - delta_ij` (`i <= j`), `z_i^3 - 3 z_i`."""
+    rows, cols = np.triu_indices(z.shape[1])
+    second = z[:, rows] * z[:, cols] - jnp.asarray(rows == cols, z.dtype)[None]
+    return jnp.concatenate([z, second, z**3 - 3 * z], axis=1)
 
 
 class EnvelopeSampler(AbstractSampler):

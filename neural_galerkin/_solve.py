@@ -167,6 +167,10 @@ class Setup(eqx.Module):
                 f"{equation.name} has nonzero or time-dependent boundary data: its invariants "
                 "change through the boundary and are not held (conserve= is for zero data); "
                 "leave conserve out")
+        if conservation is not None and conservation.level is not None and not equation.unbounded:
+            raise ValueError(f"Conservation(level=...) is the sparse grid of a density on R^d; "
+                             f"{equation.name} lives on a box: give points (grid points per "
+                             "direction) or neither")
         weights = as_field_weights(field_weights, equation.fields)
         check_stepping(controller, max_steps)
         sampler = as_sampler(equation, samples)
@@ -290,9 +294,9 @@ def constraint_setup(setup: Setup, net, phi0, mu) -> InvariantConstraints | None
     equation = setup.equation
     invariants = tuple(get_invariant(c, equation, mu) if isinstance(c, str) else c
                        for c in cons.invariants)
-    if equation.unbounded:  # importance sampling in the frame of the envelope
-        n = cons.points if cons.points is not None else setup.sampler.n
-        out = InvariantConstraints.on_envelope(invariants, equation.ndim, n,
+    if equation.unbounded:  # a sparse grid (or Monte Carlo) in the frame of the envelope
+        out = InvariantConstraints.on_envelope(invariants, equation.ndim, cons.points,
+                                               cons.level,
                                                constrain=cons.method != "projection",
                                                project=cons.method != "constraint",
                                                one_by_one=setup.lstsq.one_by_one)
