@@ -175,7 +175,7 @@ class AdaptiveOnline(eqx.Module):
         return (mask & ~dropped) | added, added, dropped
 
     def record(self, state: "AdaptiveState", t0, new_mask, added, dropped,
-               degenerate=False) -> "AdaptiveState":
+               degenerate: Bool[Array, ""] | bool = False) -> "AdaptiveState":
         """`state` after a step that starts at `t0` with the set `new_mask` (`degenerate`:
         whether the conserved invariants' gradients on its columns are)."""
         changed = jnp.any(new_mask != state.mask)
