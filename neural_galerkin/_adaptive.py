@@ -58,8 +58,18 @@ class AdaptiveOnline(eqx.Module):
       changes after that many overwrite the last record (`Solution.stats` counts them all).
 
     The residual that triggers is that of the unconstrained least squares on the Galerkin
-    samples; with conservation (`conserve=`) the constraint Jacobian is restricted to the
-    active columns, and the projection is unchanged.
+    samples. With conservation (`conserve=`), the constraints and the projection use the
+    active columns alone: the projection's corrections move active weights only, and the
+    inactive ones stay exactly at their values. Where the invariants' gradients on the active
+    columns are degenerate at the start of a step (below `1e-10` times the largest gradient
+    over all columns: the invariants do not depend on the weights that move), the active
+    weights do not move in that step, the projection makes no correction, and the solve
+    reports `RESULTS.degenerate_active_constraints` (`SolveError` with `throw=True`). For
+    example, the mass of an envelope network `q exp(N(z))` on R^d does not depend on the
+    envelope's weights: conserving it with the envelope's weights alone in the base (and
+    `tol=None`) is reported so; before, the constraint along the gradient's round-off
+    (3e-15 to 3e-14 of the whole gradient, in a direction that changes from point to point)
+    made the step size collapse (`max_steps` reached).
     """
 
     base: tuple[int, ...] | None = eqx.field(static=True)
@@ -126,7 +136,7 @@ class AdaptiveOnline(eqx.Module):
         return AdaptiveState(
             mask=base, times=jnp.full((self.max_changes,), jnp.inf, dtype),
             masks=jnp.zeros((self.max_changes, p), bool), n_changes=jnp.array(0),
-            n_added=jnp.array(0), n_dropped=jnp.array(0))
+            n_added=jnp.array(0), n_dropped=jnp.array(0), degenerate=jnp.array(False))
 
     def decide(self, J: Float[Array, "n p"], F: Float[Array, " n"], mask: Bool[Array, " p"],
                lstsq, base: Bool[Array, " p"]):
@@ -164,8 +174,10 @@ class AdaptiveOnline(eqx.Module):
         added = jnp.zeros_like(mask).at[idx].set(take)
         return (mask & ~dropped) | added, added, dropped
 
-    def record(self, state: "AdaptiveState", t0, new_mask, added, dropped) -> "AdaptiveState":
-        """`state` after a step that starts at `t0` with the set `new_mask`."""
+    def record(self, state: "AdaptiveState", t0, new_mask, added, dropped,
+               degenerate: Bool[Array, ""] | bool = False) -> "AdaptiveState":
+        """`state` after a step that starts at `t0` with the set `new_mask` (`degenerate`:
+        whether the conserved invariants' gradients on its columns are)."""
         changed = jnp.any(new_mask != state.mask)
         slot = jnp.minimum(state.n_changes, self.max_changes - 1)
         times = state.times.at[slot].set(jnp.where(changed, t0, state.times[slot]))
@@ -173,13 +185,16 @@ class AdaptiveOnline(eqx.Module):
         return AdaptiveState(mask=new_mask, times=times, masks=masks,
                              n_changes=state.n_changes + changed,
                              n_added=state.n_added + jnp.sum(added),
-                             n_dropped=state.n_dropped + jnp.sum(dropped))
+                             n_dropped=state.n_dropped + jnp.sum(dropped),
+                             degenerate=state.degenerate | degenerate)
 
 
 class AdaptiveState(eqx.Module):
     """The active set during a solve (in the `GalerkinSolver`'s state, so that a rejected step
     leaves it unchanged) and the record of its changes: at `times[k]` the set became
-    `masks[k]`, for the first `n_changes` (at most `max_changes`) entries."""
+    `masks[k]`, for the first `n_changes` (at most `max_changes`) entries. `degenerate`:
+    whether an accepted step started with a set on whose columns the conserved invariants'
+    gradients are degenerate (`RESULTS.degenerate_active_constraints`)."""
 
     mask: Bool[Array, " p"]
     times: Float[Array, " c"]
@@ -187,6 +202,7 @@ class AdaptiveState(eqx.Module):
     n_changes: Int[Array, ""]
     n_added: Int[Array, ""]
     n_dropped: Int[Array, ""]
+    degenerate: Bool[Array, ""]
 
     def active_at(self, ts: Float[Array, " t"], base: Bool[Array, " p"]) -> Bool[Array, "t p"]:
         """The set in force at each time of `ts` (a change at `t` counts from `t` on)."""

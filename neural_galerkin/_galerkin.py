@@ -112,7 +112,10 @@ class GalerkinField(eqx.Module):
     With `mask` (a boolean over the online weights; adaptive online weights,
     `AdaptiveOnline`), only the masked weights move: the other columns of `J` (and of the
     constraint Jacobian) are zero, which the truncated SVD gives a zero coefficient, and
-    their entries of `phi_dot` are zero.
+    their entries of `phi_dot` are zero. Where the constraint Jacobian's masked columns are
+    degenerate (`InvariantConstraints.degenerate` with the mask: the invariants do not depend
+    on the weights that move), `phi_dot` is zero, as for degenerate constraints without a
+    mask; the solve reports it.
     """
 
     equation: pdes.AbstractEquation
@@ -195,9 +198,9 @@ class GalerkinField(eqx.Module):
             G = self.conservation.jacobian(self.net, phi)
             if self.active is not None:
                 G = G[:, self.active]
-            if self.mask is not None:
-                G = jnp.where(self.mask, G, 0.0)
-            v = self.conservation.constrained_lstsq(self.lstsq, J, F, G)
+            # with a mask, the constraints on the masked columns alone (and their degeneracy
+            # judged against the whole G: zero where they do not move the invariants)
+            v = self.conservation.constrained_lstsq(self.lstsq, J, F, G, self.mask)
         else:
             v = self.lstsq(J, F)
         if self.mask is not None:

@@ -52,6 +52,13 @@ class RESULTS(dfx.RESULTS):  # pyright: ignore[reportGeneralTypeIssues]
         "the conservation constraints are degenerate: the gradients dI/dphi of the invariants "
         "are (nearly) zero or linearly dependent for this network, so they cannot be imposed "
         "together; keep fewer invariants, or use the projection only")
+    degenerate_active_constraints = (
+        "the conserved invariants do not depend on the online weights that move: with adaptive "
+        "online weights (adaptive=), their gradients dI/dphi on the active weights are (nearly) "
+        "zero or linearly dependent, so neither the constraint nor the projection can hold "
+        "them while the other weights stay frozen; put online weights that move them into "
+        "AdaptiveOnline's base (for a density on R^d, the mass of q(x) exp(N(z)) depends on "
+        "the network's weights, not on the envelope's), or drop conserve")
     residual_above_bound = (
         "the relative Galerkin residual rose above max_residual: the network cannot follow the "
         "equation there and the reduced solution may be far from the PDE's; check it against "

@@ -250,20 +250,26 @@ def _integrate(setup: Setup, net: CoLoRAMLP, phi0, mu, t0, t1, dt0) -> Solution:
     phis, residuals, invariants, degenerate = sol.ys
     stats = {k: v for k, v in sol.stats.items() if k.startswith("num_")}
     active = None
+    degenerate_active = None
     if setup.adaptive is not None:
         assert sol.solver_state is not None  # saved for the record of the active set
         record = sol.solver_state[2]
         active = record.active_at(sol.ts, jnp.asarray(setup.adaptive.mask(phi0.shape[0])))
+        if constraints is not None and constraints.project:
+            phis, invariants = _active_projections(constraints, net, sol.ts, phis, invariants,
+                                                   active)
         residuals = _active_residuals(saveat.subs.fn, sol.ts, phis, mu, active)
         stats.update(num_online_changes=record.n_changes, num_online_added=record.n_added,
                      num_online_dropped=record.n_dropped)
+        degenerate_active = record.degenerate if constraints is not None else None
     if constraints is not None and constraints.constrain:
         # at the start, and at the saved times the solve reached (the others are filled in)
         reached = jnp.isfinite(jnp.asarray(sol.ts))
         degenerate = jnp.any(degenerate & reached) | constraints.degenerate(net, phi0)
     else:
         degenerate = jnp.array(False)
-    result = classify(sol.result, phis, residuals, degenerate, setup.max_residual)
+    result = classify(sol.result, phis, residuals, degenerate, setup.max_residual,
+                      degenerate_active)
     names = () if constraints is None else constraints.names
     return Solution(ts=sol.ts, phis=phis, net=net, residuals=residuals,
                     stats=stats, result=result, mode="eq", active=active,
@@ -272,8 +278,11 @@ def _integrate(setup: Setup, net: CoLoRAMLP, phi0, mu, t0, t1, dt0) -> Solution:
                     mu=None if setup.lift is None else mu)
 
 
-def classify(dfx_result, phis, residuals, degenerate, bound) -> RESULTS:
-    """The solve's `RESULTS` code from diffrax's and what the saved values show."""
+def classify(dfx_result, phis, residuals, degenerate, bound,
+             degenerate_active=None) -> RESULTS:
+    """The solve's `RESULTS` code from diffrax's and what the saved values show
+    (`degenerate_active`: with adaptive online weights, whether a step's active columns had
+    degenerate invariant gradients)."""
     result = RESULTS.where(dfx_result == dfx.RESULTS.max_steps_reached, RESULTS.step_limit,
                            RESULTS.promote(dfx_result))
     ok = result == RESULTS.successful
@@ -282,6 +291,8 @@ def classify(dfx_result, phis, residuals, degenerate, bound) -> RESULTS:
         above = max_residual(residuals) > bound
         result = RESULTS.where((result == RESULTS.successful) & above,
                                RESULTS.residual_above_bound, result)
+    if degenerate_active is not None:
+        result = RESULTS.where(degenerate_active, RESULTS.degenerate_active_constraints, result)
     return RESULTS.where(degenerate, RESULTS.degenerate_constraints, result)
 
 
@@ -347,12 +358,26 @@ def assemble(setup: Setup, net, phi0, mu):
                                 setup.sparse, adaptive)
     # with adaptive online weights the residual is measured after the solve, with the set in
     # force at each saved time (the saving function does not see the solver's state)
-    save = _Save(fit, diagnostic_points(equation, fit.samples.shape[0]), projection,
-                 constraints, sampler, with_residual=adaptive is None)
+    # (and, with a projection, the saved weights are projected after the solve, along the set
+    # in force at each saved time)
+    save = _Save(fit, diagnostic_points(equation, fit.samples.shape[0]),
+                 projection if adaptive is None else None, constraints, sampler,
+                 with_residual=adaptive is None)
     saveat = eqx.tree_at(lambda s: s.subs.fn, setup.saveat, save)
     if adaptive is not None:  # the record of the active set is in the final solver state
         saveat = eqx.tree_at(lambda s: s.solver_state, saveat, True)
     return field, solver, saveat, constraints
+
+
+def _active_projections(constraints: InvariantConstraints, net, ts, phis, invariants, active):
+    """The saved weights projected onto the invariants along the set in force at each saved
+    time (`_Save` projects along every column, without the set), and the invariants there;
+    the saved times the solve did not reach are left as they are."""
+    projected, values = jax.vmap(
+        lambda phi, mask: constraints.project_with_values(net, phi, mask))(phis, active)
+    reached = jnp.isfinite(jnp.asarray(ts))
+    return (jnp.where(reached[:, None], projected, phis),
+            jnp.where(reached[:, None], values, invariants))
 
 
 def _active_residuals(save: "_Save", ts, phis, mu, active):

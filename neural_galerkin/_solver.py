@@ -50,7 +50,9 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
     With `adaptive` (`AdaptiveOnline`), the set of online weights that move is chosen at the
     start of every step from the Galerkin system there (`AdaptiveOnline.decide`), after the
     resampling; it is part of the solver state, so a rejected step is retried with the set it
-    started with, and its changes are recorded there."""
+    started with, and its changes are recorded there. The projection then moves the step's
+    active weights alone, and whether the invariants' gradients on them are degenerate is
+    recorded with the set (`InvariantConstraints.degenerate` with the mask)."""
 
     solver: dfx.AbstractSolver  # pyright: ignore[reportIncompatibleVariableOverride]
     sampler: AbstractSampler | None = None
@@ -99,12 +101,17 @@ class GalerkinSolver(dfx.AbstractWrappedSolver):
             base = jnp.asarray(self.adaptive.mask(y0.shape[0]))
             mask, added, dropped = self.adaptive.decide(J, F, adaptive.mask, field.lstsq, base)
             made_jump = made_jump | jnp.any(mask != adaptive.mask)
-            adaptive = self.adaptive.record(adaptive, t0, mask, added, dropped)
+            invariants = self.projection if self.projection is not None else field.conservation
+            degenerate = (False if invariants is None
+                          else invariants.degenerate(field.net, y0, mask))
+            adaptive = self.adaptive.record(adaptive, t0, mask, added, dropped, degenerate)
             terms = _set_on_field(terms, lambda f: f.mask, mask)
+        else:
+            mask = None
         y1, y_error, dense_info, inner, result = self.solver.step(
             terms, t0, t1, y0, args, inner, made_jump)
         if self.projection is not None:
-            y1 = self.projection.project_phi(field.net, y1)
+            y1 = self.projection.project_phi(field.net, y1, mask)
             if isinstance(dense_info, dict) and "y1" in dense_info:
                 dense_info = dict(dense_info, y1=y1)
         return y1, y_error, dense_info, (inner, count + 1, adaptive), result
