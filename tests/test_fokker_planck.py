@@ -352,7 +352,7 @@ def test_sparse_grid_is_exact_for_polynomials_of_its_degree(d, level, count):
         assert abs(mixed - 1) > 1e-3, mixed
 
 
-def test_sparse_grid_bad_input():
+def test_sparse_grid_bad_input(burgers_net):
     with pytest.raises(ValueError, match="a dimension d >= 1 and a level >= 0"):
         ng.gauss_hermite_sparse_grid(0, 2)
     with pytest.raises(ValueError, match="a dimension d >= 1 and a level >= 0"):
@@ -361,3 +361,6 @@ def test_sparse_grid_bad_input():
         ng.Conservation(("mass",), points=100, level=2)
     with pytest.raises(ValueError, match="level"):
         ng.Conservation(("mass",), level=1.5)
+    with pytest.raises(ValueError, match="burgers lives on a box: give points"):
+        ng.solve(pdes.Burgers(), burgers_net, 0.0, 0.1, None, ng.get_phi(burgers_net), 0.01,
+                 conserve=ng.Conservation(("mass",), level=2))
