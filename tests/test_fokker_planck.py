@@ -25,6 +25,14 @@ def envelope_net(eq, key, width=8, depth=3, rank=2):
     return ng.CoLoRAMLP(emb, width, depth, rank, envelope=True, key=key)
 
 
+def gauss_hermite_2d(m):
+    """The tensor Gauss-Hermite rule of `m x m` points for the standard normal density in 2D:
+    nodes `(m^2, 2)`, weights `(m^2,)` summing to 1."""
+    g, w = np.polynomial.hermite_e.hermegauss(m)
+    return (np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2),
+            np.outer(w, w).ravel() / (2 * np.pi))
+
+
 def test_exact_moments_agree_with_a_monte_carlo_run():
     """The moment ODEs against Euler-Maruyama particles: every entry of the mean and the
     covariance within 5 standard errors (16 entries per time: a false alarm has probability
@@ -51,13 +59,12 @@ def test_exact_solution_is_a_normalised_gaussian_with_the_initial_moments():
     means, covs = eq.moments(jnp.array([0.0, 8.0]), 0.3)
     assert np.allclose(means[0], [0.9, 3.0]) and np.allclose(covs[0], 0.1 * np.eye(2))
     # total probability 1 at t = 8, by Gauss-Hermite quadrature in the Gaussian's own frame
-    g, w = np.polynomial.hermite_e.hermegauss(30)
+    zz, ww = gauss_hermite_2d(30)
     L = np.linalg.cholesky(np.asarray(covs[1]))
-    zz = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
     pts = np.asarray(means[1]) + zz @ L.T
     q = np.exp(-0.5 * np.sum(zz**2, 1)) / (2 * np.pi * np.linalg.det(L))
     u = jax.vmap(lambda p: eq.exact(p, 8.0, 0.3))(jnp.asarray(pts))
-    mass = np.sum(np.outer(w, w).ravel() * np.asarray(u) / q) / (2 * np.pi)
+    mass = np.sum(ww * np.asarray(u) / q)
     assert abs(mass - 1) < 1e-12, mass
 
 
@@ -186,11 +193,10 @@ def test_ansatz_moments_are_the_densitys_own_with_honest_errors(getkey):
     n_alpha = ng.num_phi(net) - 2 - 3
     phi = phi.at[:n_alpha].set(4.0)
     u = ng.set_phi(net, phi)
-    g, w = np.polynomial.hermite_e.hermegauss(60)
-    zz = np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
+    zz, ww = gauss_hermite_2d(60)
     x = u.envelope.points(jnp.asarray(zz))
     ratio = np.asarray(jax.vmap(lambda p: u(p) / jnp.exp(u.envelope.log_density(p)))(x))
-    ww = np.outer(w, w).ravel() * ratio / (2 * np.pi)
+    ww = ww * ratio
     mass = ww.sum()
     want_mean = (ww[:, None] * np.asarray(x)).sum(0) / mass
     dev = np.asarray(x) - want_mean
@@ -246,9 +252,7 @@ def test_eq_solve_of_the_quartic_trap_follows_a_monte_carlo_run():
     # follows it: measured drift 1.8e-6 (held on Monte Carlo draws instead, 400 of them:
     # 3.8e-3; on the sparse grid of level 3, 45 points: 2.3e-4)
     assert sol.drift()["mass"] < 1e-13
-    g, w = np.polynomial.hermite_e.hermegauss(80)
-    zz = jnp.asarray(np.stack(np.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2))
-    ww = jnp.asarray(np.outer(w, w).ravel() / (2 * np.pi))
+    zz, ww = (jnp.asarray(a) for a in gauss_hermite_2d(80))
 
     def true_mass(phi):
         u = ng.set_phi(net, phi)
