@@ -8,9 +8,9 @@ would need.
 EQ: a network with a Gaussian envelope (`envelope=True`, 16 wide, 3 layers, rank 2: 6 alphas
 and `d + d(d+1)/2` envelope weights online), **not pretrained**: it starts as the exact initial
 Gaussian (`envelope_phi`), the Galerkin points (`--samples`) are drawn from the current
-envelope at every step (`EnvelopeSampler`), mass is held by projection (importance sampling in
-the envelope's frame), Tsit5 with `PIDController(rtol=1e-6, atol=1e-8)`. Online time excludes
-compilation (`compile_and_run`).
+envelope at every step (`EnvelopeSampler`), mass is held by projection (on the Gauss-Hermite
+sparse grid in the envelope's frame, the default), Tsit5 with
+`PIDController(rtol=1e-6, atol=1e-8)`. Online time excludes compilation (`compile_and_run`).
 
 Errors, at 17 times in `[0, t1]`, the largest over time:
 - density: the relative L2 error on R^d, `||u - u_exact|| / ||u_exact||`, by importance sampling
