@@ -46,6 +46,8 @@ def gauss_hermite_sparse_grid(d: int, level: int) -> tuple[np.ndarray, np.ndarra
     Monte Carlo reference on 4.2 million draws, standard error 8e-8): the network's
     features (`tanh`, `swish`) have poles near the real axis, so Gauss-Hermite rules converge
     like `exp(-c sqrt(m))`, not spectrally.
+
+    The arrays are cached and read-only (copy them to change them).
     """
     if not (isinstance(d, int) and d >= 1 and isinstance(level, int) and level >= 0):
         raise ValueError(f"the sparse grid needs a dimension d >= 1 and a level >= 0, got "
@@ -65,7 +67,10 @@ def gauss_hermite_sparse_grid(d: int, level: int) -> tuple[np.ndarray, np.ndarra
     z = np.array(list(points), dtype=float).reshape(-1, d)
     w, size = np.array(list(points.values()), dtype=float).reshape(-1, 2).T
     keep = np.abs(w) > 1e-13 * size  # drop the nodes whose contributions cancelled
-    return z[keep], w[keep]
+    z, w = z[keep], w[keep]
+    z.setflags(write=False)  # cached: shared by every caller
+    w.setflags(write=False)
+    return z, w
 
 
 def default_level(d: int, max_points: int = 2048, max_level: int = 10) -> int:
