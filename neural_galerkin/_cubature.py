@@ -60,10 +60,10 @@ def gauss_hermite_sparse_grid(d: int, level: int) -> tuple[np.ndarray, np.ndarra
         for combo in itertools.product(*(zip(*r) for r in rules)):
             # rounding merges the node 0 (and nodes shared between equal rules) exactly
             key = tuple(round(float(x), 13) + 0.0 for x, _ in combo)
-            w = coef * math.prod(w for _, w in combo)
+            weight = coef * math.prod(w for _, w in combo)
             total = points.setdefault(key, [0.0, 0.0])
-            total[0] += w
-            total[1] += abs(w)
+            total[0] += weight
+            total[1] += abs(weight)
     z = np.array(list(points), dtype=float).reshape(-1, d)
     w, size = np.array(list(points.values()), dtype=float).reshape(-1, 2).T
     keep = np.abs(w) > 1e-13 * size  # drop the nodes whose contributions cancelled
