@@ -148,9 +148,9 @@ def compare(
     arrays for plotting; `report.to_dict()` gives its JSON-able summary.
     With `conserve` (eq only; a `Conservation`, or names), the invariants are kept by its
     `method` with a quadrature on its `points` per direction (default: in 1D the reference
-    grid, so that
-    `mass_drift` on that grid is what was conserved; above, as many as the samples, since a
-    quadrature on the reference grid at every step would cost more than the solve), and
+    grid, and with `data` on a periodic box the data's grid, so that `mass_drift` on that
+    grid is what was conserved; otherwise as many as the samples, since a quadrature on the
+    reference grid at every step would cost more than the solve), and
     `drifts` reports each one's drift on that quadrature. With an exact reference at
     random points (d >= 4), `mass_drift` is a Monte Carlo estimate on those points: the
     reference's own value shows its error level. `max_steps` caps the EQ solve: a reduced
@@ -390,6 +390,17 @@ def _compare_with_data(equation, model, mu, data: Trajectories, *, mode, t1, sam
     cell = float(np.prod([length / n for length, n in zip(data.lengths, grid_shape)]))
     if mode == "eq":
         check_stepping(dfx.PIDController(rtol=rtol, atol=atol), max_steps)
+        conserve = as_conservation(conserve)
+        check_kept(equation, mu, conserve)
+        if (conserve is not None and conserve.points is None and all(equation.periodic)
+                and len(set(grid_shape)) == 1
+                and np.allclose(data.lower, equation.lower, atol=1e-6)
+                and np.allclose(data.lengths, equation.lengths, rtol=1e-6)):
+            # the quadrature of the data's grid, so that `mass_drift` (measured there) is
+            # what was held
+            conserve = Conservation(conserve.invariants, conserve.method, grid_shape[0])
+    elif conserve:
+        raise ValueError("conservation applies to the equation-driven mode (mode='eq')")
     first = us_ref[0]  # the first snapshot, at the grid points, one column per field
     u0 = first.reshape(-1) if data.n_fields == 1 else first.reshape(data.n_fields, -1).T
     options = dict(samples=samples, rtol=rtol, atol=atol, progress_meter=progress_meter,

@@ -296,6 +296,10 @@ def _grid_trajectories(u: np.ndarray, mu: np.ndarray, t: np.ndarray, coords: lis
                              "coordinates of a uniform grid")
         if u.shape[3 + i] != len(c):
             raise ValueError(f"u has {u.shape[3 + i]} points along axis {i}, x{i} has {len(c)}")
+        # the uniform grid the coordinates were checked to be, in float64: float32 ones are
+        # off it by up to ~1e-8, and a model evaluated there (a mass on the grid, say) would
+        # be too
+        c = c[0] + dx * np.arange(len(c))
         if _ends_repeat(u, 3 + i):  # periodic grid stored with both ends
             u = np.take(u, np.arange(len(c) - 1), axis=3 + i)
             c = c[:-1]

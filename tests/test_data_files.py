@@ -134,13 +134,17 @@ def test_hdf5_folder(tmp_path, h5py):
 
 
 def test_hdf5_float32_coordinates(tmp_path, h5py):
-    """Float32 coordinates (as in the CoLoRA files) pass the uniform-spacing check."""
-    x0 = np.linspace(0, 1, 129, dtype=np.float32)
+    """Float32 coordinates (as in the CoLoRA files) pass the uniform-spacing check, and the
+    loaded grid is the uniform one they were checked to be, in float64 (not theirs, which is
+    off it by ~1e-8)."""
+    x0 = np.linspace(-1, 1, 101, dtype=np.float32)  # the authors' Vlasov grid
     for m in MUS:
         _write_h5(tmp_path / f"{m:g}.h5", m, x0=x0, t=T.astype(np.float32), n_fields=1)
     data = load_trajectories(tmp_path)
-    assert data.u.shape == (3, 4, 128) and data.fields == ("u",)
-    np.testing.assert_allclose(data.lengths, (1.0,), rtol=1e-7)
+    assert data.u.shape == (3, 4, 100) and data.fields == ("u",)
+    assert np.abs(x0[:-1].astype(float) - data.x[0]).max() > 1e-9  # theirs is off the grid
+    np.testing.assert_array_equal(data.x[0], -1 + 0.02 * np.arange(100))
+    np.testing.assert_allclose(data.lengths, (2.0,), rtol=1e-7)
     np.testing.assert_allclose(data.t, T, rtol=1e-7)
 
 
@@ -236,3 +240,22 @@ def test_cli_solve_data_compares_with_the_trajectory(tmp_path, capsys):
     assert summary["rel_error"] < 5e-3
     assert main(["solve", "burgers", "--data", str(path)]) == 2
     assert "needs --mu" in capsys.readouterr().err
+
+
+def test_eq_against_data_holds_mass_on_the_data_grid():
+    """`compare(data=..., conserve=mass by projection)`: the mass is held on the data's grid,
+    where the comparison measures it (not on the Galerkin samples' grid)."""
+    from neural_galerkin._data import trajectories_from_fd
+    from neural_galerkin._recipes import shipped_weights
+
+    eq = pdes.get("burgers")
+    model = ng.load_model(shipped_weights("burgers"))
+    mu = 3.9e-3
+    data = trajectories_from_fd(eq, [mu], 96, np.linspace(0.0, 0.2, 3))
+    kw = dict(mode="eq", data=data, samples=256, rtol=1e-4, atol=1e-6)
+    held = ng.compare(eq, model, mu, conserve=ng.Conservation(("mass",), "projection"), **kw)
+    assert held.mass_drift <= 1e-13
+    # held on the samples' grid instead, the data grid's mass drifts: the check can fail
+    other = ng.compare(eq, model, mu, conserve=ng.Conservation(("mass",), "projection", 256),
+                       **kw)
+    assert other.mass_drift > 1e3 * max(held.mass_drift, 1e-16)
