@@ -1,7 +1,7 @@
 """The table of a set of `budget_pretrain.py` runs, from their `record.json` files.
 
     python benchmarks/budget_pretrain_table.py NAME "TITLE" LABEL=DIR [LABEL=DIR ...]
-        [--out benchmarks/results]
+        [--start-names PATH=NAME ...] [--out benchmarks/results]
 
 Writes `NAME.md` and `NAME.json` under `--out`: per run, its job, start, batch, terms, the
 time per step its calibration measured, the steps its schedule was sized to and those it did
@@ -21,8 +21,11 @@ def main():
     p.add_argument("name")
     p.add_argument("title")
     p.add_argument("runs", nargs="+", help="LABEL=DIR, DIR holding a run's record.json")
+    p.add_argument("--start-names", nargs="*", default=[],
+                   help="PATH=NAME: show a run's --init PATH as NAME (say, an earlier run)")
     p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
+    names = dict(spec.split("=", 1) for spec in args.start_names)
     lines = [args.title, "",
              "| run | job | start | batch | residual weight | peak rate | device | s / step "
              "(calibration) | steps sized / done | training [s] | loss (last) | D error "
@@ -34,7 +37,7 @@ def main():
         r = json.loads((pathlib.Path(folder) / "record.json").read_text())
         a = r["args"]
         start = "fresh (width {width}, depth {depth}, rank {rank}, n_freq {n_freq})".format(**a) \
-            if not a["init"] else a["init"]
+            if not a["init"] else names.get(a["init"], a["init"])
         errs = ", ".join(f"{e['error']:.2e} ({e['mu']:g})" for e in r["d_errors"])
         stop = "" if r["stopped"] is None else f" ({r['stopped']})"
         lines.append(
