@@ -2,6 +2,7 @@
 
     python benchmarks/accuracy_table.py PDE [--weights DIR] [--mus ...] [--n-ref N]
                                             [--reference fd|spectral|exact]
+                                            [--max-steps 10000]
                                             [--out benchmarks/results]
 
 For each test parameter of the PDE's recipe (or --mus): the data-driven (D) and
@@ -69,6 +70,9 @@ def main():
     p.add_argument("--reference", default=None, choices=("fd", "spectral", "exact"),
                    help="what the errors are measured against (default: the equation's "
                    "reference solve on --n-ref points)")
+    p.add_argument("--max-steps", type=int, default=10_000,
+                   help="cap on the EQ solve's steps: one that crawls stops with a row that "
+                   "says so")
     p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
     key = args.pde.lower()
@@ -81,7 +85,8 @@ def main():
     for mu in mus:
         d = compare(eq, model, mu, mode="d", n_ref=n_ref, reference=args.reference)
         try:
-            e = compare(eq, model, mu, mode="eq", n_ref=n_ref, reference=args.reference)
+            e = compare(eq, model, mu, mode="eq", n_ref=n_ref, reference=args.reference,
+                        max_steps=args.max_steps)
         except ng.SolveError as err:  # a row that says so, not a traceback that loses the rest
             print(f"mu={mu:g}: D {d.rel_error:.2e}, EQ failed: {err}", flush=True)
             rows.append({"mu": mu, "d_error": d.rel_error, "d_time_s": d.time_online_s,
@@ -117,9 +122,9 @@ def main():
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        if "eq_failed" in r:  # the solver's message up to its advice
+        if "eq_failed" in r:  # the solver's first sentence (where it stopped), not its advice
             lines.append(f"| {r['mu']:g} | {r['d_error']:.2e} | failed: "
-                         f"{r['eq_failed'].split(';')[0]} | - | - | - | - | - | - |")
+                         f"{r['eq_failed'].split('. ')[0]} | - | - | - | - | - | - |")
             continue
         m = r["fd_match"]
         fd = (f"{m['n']} | {m['error']:.2e} | {m['time_s']:.3f}" if m else
