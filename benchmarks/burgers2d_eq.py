@@ -61,8 +61,9 @@ def main():
         pts = grid[::k, ::k].reshape(-1, 2)
         phi0, fit = ng.fit_initial_condition(eq, model, ref[0][::k, ::k].ravel(), data.mu[i],
                                              samples=pts)
+        t1 = float(ts[-1])  # outside the jitted function, whose closed-over arrays it traces
         sol, times = ng.compile_and_run(
-            lambda phi0: ng.solve(eq, model, 0.0, float(ts[-1]), None, phi0, data.mu[i],
+            lambda phi0: ng.solve(eq, model, 0.0, t1, None, phi0, data.mu[i],
                                   samples=pts, saveat=dfx.SaveAt(ts=ts), throw=False,
                                   stepsize_controller=dfx.PIDController(
                                       rtol=args.rtol, atol=args.rtol * 1e-2)), phi0)

@@ -59,11 +59,14 @@ def main():
     kept = (f", {args.conserve} kept by {args.conserve_method} on the data's grid"
             if conserve else "")
     fields = "" if eq.n_fields == 1 else " | EQ error per field"
+    samples = (f"{args.samples} Galerkin samples" if args.samples else
+               "the default Galerkin samples")
     lines = [f"{args.pde} against the data in {os.path.basename(os.path.normpath(args.data))} "
-             f"(model {args.weights or 'shipped'}; EQ from the data's first snapshot, Tsit5 "
-             f"rtol {args.rtol:g}{kept}; float64, {machine()}). `python "
+             f"(model {args.weights or 'shipped'}; EQ from the data's first snapshot, "
+             f"{samples}, Tsit5 rtol {args.rtol:g}{kept}; float64, {machine()}). `python "
              f"benchmarks/data_comparison.py {args.pde} --data DIR"
              + (" --weights W" if args.weights else "")
+             + (f" --samples {args.samples}" if args.samples else "")
              + (f" --conserve {args.conserve} --conserve-method {args.conserve_method}"
                 if conserve else "") + "`", "",
              f"| mu | D error | EQ error | EQ at the last time | initial fit | max Galerkin "

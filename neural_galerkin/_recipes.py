@@ -169,8 +169,9 @@ RECIPES["wave-2d"] = Recipe(
 # 20000 steps (12.7 min on 2 CPU cores) gave D against the held-out data 2.1e-3 (mu = 2.3),
 # 1.9e-3 (2.7); the shipped model continues them with the residual term (weight 0.1), 53000 +
 # 37000 steps of 32 x 512 points on a GPU (budget_pretrain_gpu.md): D against the data
-# 1.4e-3 / 1.4e-3, against the converged equation (which differs from the data by 5.9e-3 at
-# 2.3) 6.0e-3 / 4.0e-3; EQ 2.1e-2 / 2.9e-2 (was 4.7e-2 / 2.1e-2; rde_accuracy.md)
+# 1.35e-3 / 1.23e-3 (rde_data.md), against the converged equation (which differs from the
+# data by 5.9e-3 at 2.3) 6.0e-3 / 4.0e-3; EQ 2.1e-2 / 2.9e-2 (was 4.7e-2 / 2.1e-2;
+# rde_accuracy.md)
 RECIPES["rde"] = Recipe(
     train_mus=(2.0, 2.1, 2.2, 2.4, 2.5, 2.6, 2.8, 2.9, 3.0, 3.1),
     default_mu=2.7,
@@ -195,9 +196,10 @@ RECIPES["rde"] = Recipe(
 # (18000 steps of 32 x 512 points on CPU, D 2.4e-2 / 2.1e-2) continued with the equation-aware
 # residual term (weight 0.1): 55000 + 40000 steps of 32 snapshots x 4096 points on a GPU, then
 # 23000 of 16 x 512 on CPU (budget_pretrain_gpu.md, budget_pretrain_cpu.md). Against the data
-# (vlasov_colora_data.md): D 2.91e-3 / 2.63e-3 (mean 2.77e-3; the authors report 2.75e-3),
-# EQ from the data's t = 0 snapshot with mass by projection 5.11e-3 / 3.66e-3 (the initial
-# fit's 4.0e-3 / 3.4e-3 is most of it), mass drift <= 3.5e-15
+# (vlasov_colora_data*.md): D 2.91e-3 / 2.63e-3 (mean 2.77e-3; the authors report 2.75e-3),
+# EQ from the data's t = 0 snapshot with mass by projection 5.11e-3 / 3.66e-3 on the default
+# 64 x 64 samples, 4.26e-3 / 3.60e-3 on the data's 100 x 100 grid (the initial fit's 4.0e-3 /
+# 3.4e-3 is most of it), mass drift <= 3.5e-15
 RECIPES["vlasov-colora"] = Recipe(
     train_mus=(0.2, 0.224, 0.274, 0.3, 0.326, 0.376, 0.4),
     default_mu=0.35,
