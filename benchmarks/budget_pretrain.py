@@ -99,6 +99,10 @@ def main():
                    help="fraction of the time left that the sized schedule is to take")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
+    if args.job != "wave-2d" and args.data is None:
+        p.error(f"{args.job} trains on the CoLoRA authors' data: give --data")
+    if args.calibration_steps < 2 or args.calibration_steps % 2:
+        p.error("--calibration-steps must be an even number >= 2 (two halves: compile, time)")
     start = time.time()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
