@@ -63,11 +63,10 @@ def median_time(fn, *args, repeats=200):
 
 def held_out_split(data, test_mus):
     """The data's indices of the parameters nearest `test_mus`, and a `Trajectories` of the
-    others (the training set of a held-out test)."""
-    from neural_galerkin._training import Trajectories
+    others (the training set of a held-out test; a system keeps its fields)."""
+    import dataclasses
 
     test = [int(np.argmin(np.abs(data.mu - m))) for m in test_mus]
     train = [i for i in range(len(data.mu)) if i not in test]
-    return test, Trajectories(u=data.u[train], mu=data.mu[train], t=data.t, x=data.x,
-                              lower=data.lower, lengths=data.lengths)
+    return test, dataclasses.replace(data, u=data.u[train], mu=data.mu[train])
 

@@ -18,7 +18,6 @@ evaluations; the tables quote float64 ones measured afterwards.
 """
 
 import argparse
-import dataclasses
 import json
 import os
 import pathlib
@@ -28,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
+from _results import held_out_split
 
 import neural_galerkin as ng
 import pdes
@@ -54,12 +54,6 @@ def wave_data(n: int = 64, n_times: int = 81) -> Trajectories:
                for i in range(2))
     return Trajectories(u=u, mu=mus, t=ts, x=xs, lower=tuple(eq.lower),
                         lengths=tuple(eq.lengths), fields=tuple(eq.fields))
-
-
-def split(data: Trajectories, test_mus):
-    test = [int(np.argmin(np.abs(data.mu - m))) for m in test_mus]
-    train = [i for i in range(len(data.mu)) if i not in test]
-    return test, dataclasses.replace(data, u=data.u[train], mu=data.mu[train])
 
 
 def d_errors(model, data: Trajectories, test) -> list[dict]:
@@ -117,7 +111,7 @@ def main():
         print(args.job, json.dumps(kw), flush=True)
 
     data = wave_data() if args.job == "wave-2d" else load_trajectories(args.data)
-    test, train = split(data, HELD_OUT[args.job])
+    test, train = held_out_split(data, HELD_OUT[args.job])
     note(loaded_s=time.time() - start, train_mus=train.mu.tolist(),
          test_mus=[float(data.mu[i]) for i in test])
     kw = dict(batch_snapshots=args.batch_snapshots, batch_points=args.batch_points,
