@@ -62,7 +62,7 @@ def d_errors(model, data: Trajectories, test) -> list[dict]:
     for i in test:
         u = np.asarray(ng.predict(model, data.t, float(data.mu[i])).evaluate(pts))
         ref = np.asarray(data.u[i]).reshape(u.shape)
-        row = {"mu": float(data.mu[i]), "error": relative_error(u, ref)}
+        row: dict = {"mu": float(data.mu[i]), "error": relative_error(u, ref)}
         if model.config.n_fields > 1:  # (t, fields, *grid)
             row["per_field"] = [relative_error(u[:, k], ref[:, k]) for k in range(u.shape[1])]
         out.append(row)
