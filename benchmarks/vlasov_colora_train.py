@@ -27,18 +27,12 @@ import jax
 import jax.random as jr
 import numpy as np
 from _results import held_out_split, save_table
+from budget_pretrain import d_errors
 
 import neural_galerkin as ng
-from neural_galerkin._compare import relative_error
 from neural_galerkin._training import load_trajectories, pretrain
 
 TEST_MUS = (0.25, 0.35)
-
-
-def test_errors(model, data, test):
-    pts = np.asarray(data.points, np.float32)
-    return [relative_error(ng.predict(model, data.t, float(data.mu[i])).evaluate(pts),
-                           data.u[i]) for i in test]
 
 
 def main():
@@ -79,7 +73,7 @@ def main():
         rows.append({"stage": k, "steps": args.chunk_steps, "peak_lr": rate,
                      "batch_points": args.batch_points, "time_s": h["time_s"],
                      "loss": float(np.mean(h["loss"][-3:])),
-                     "test_errors": test_errors(model, data, test),
+                     "test_errors": [r["error"] for r in d_errors(model, data, test)],
                      "total_time_s": time.time() - start})
         print(json.dumps(rows[-1]), flush=True)
     n_params = sum(x.size for x in jax.tree.leaves(eqx.filter(model, eqx.is_array)))
