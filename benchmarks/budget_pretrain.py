@@ -19,7 +19,6 @@ evaluations; the tables quote float64 ones measured afterwards.
 
 import argparse
 import json
-import os
 import pathlib
 import time
 
@@ -33,6 +32,7 @@ import neural_galerkin as ng
 import pdes
 from neural_galerkin._cli import shipped_equation
 from neural_galerkin._compare import relative_error
+from neural_galerkin._files import write_text_atomic
 from neural_galerkin._recipes import RECIPES
 from neural_galerkin._training import Trajectories, load_trajectories, pretrain
 
@@ -105,9 +105,7 @@ def main():
 
     def note(**kw):
         record.update(kw)
-        tmp = out / "record.json.tmp"
-        tmp.write_text(json.dumps(record, indent=1))
-        os.replace(tmp, out / "record.json")
+        write_text_atomic(out / "record.json", json.dumps(record, indent=1))
         print(args.job, json.dumps(kw), flush=True)
 
     data = wave_data() if args.job == "wave-2d" else load_trajectories(args.data)
