@@ -3,18 +3,20 @@
     python benchmarks/adaptive_online.py [--equation burgers] [--mu 0.0039 ...]
                                          [--base alpha0] [--tols 0.05 0.02]
                                          [--samples 512] [--out benchmarks/results]
-                                         [--name adaptive_online]
+                                         [--name adaptive_online] [--weights DIR]
 
 The shipped model's online weights are split into a base set and a pool: `--base alpha0`
 keeps the first CoLoRA scale of every layer in the base (the second scales, and the embedding
 shift where the model has one, are the pool); `--base last3` keeps the scales of the last three
-layers. Rows: the full set (every weight always online, the plain solve), the fixed base set
-(`AdaptiveOnline(base, tol=None)`) and the adaptive set at each `--tols` value. Errors are
-space-time relative L2 against the reference (`pdes.reference_solve`, its default method, on
-4096 points; an equation with an exact solution: that) at 41 times; times are the shortest
-of two calls after a first, compiling one (the machine may be shared). `--max-add`: as in
-`AdaptiveOnline` (1 unless given; the library's default is the whole pool). Writes
-`NAME.md/.json` under `--out`.
+layers; `--base own` (a model with pool components, `--weights DIR`: `ng.add_pool` and
+`pretrain(train="pool")`) keeps the network's own online weights in the base and makes its
+pool components the pool. Rows: the full set (every weight always online, the plain solve),
+the fixed base set (`AdaptiveOnline(base, tol=None)`) and the adaptive set at each `--tols`
+value. Errors are space-time relative L2 against the reference (`pdes.reference_solve`, its
+default method, on 4096 points; an equation with an exact solution: that) at 41 times; times
+are the shortest of two calls after a first, compiling one (the machine may be shared).
+`--max-add`: as in `AdaptiveOnline` (1 unless given; the library's default is the whole
+pool). Writes `NAME.md/.json` under `--out`.
 """
 
 import argparse
@@ -34,7 +36,9 @@ import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
 
 
-def base_set(labels, kind):
+def base_set(labels, kind, model):
+    if kind == "own":  # the network's own online weights; its pool components are the pool
+        return [int(i) for i in np.flatnonzero(~ng.pool_mask(model.net))]
     if kind == "alpha0":
         return [i for i, name in enumerate(labels) if name.endswith("alpha[0]")]
     if kind == "last3":
@@ -64,14 +68,18 @@ def main():
     p.add_argument("--base", default="alpha0")
     p.add_argument("--tols", type=float, nargs="+", default=[0.05, 0.02])
     p.add_argument("--max-add", type=int, default=1)
+    p.add_argument("--weights", default=None,
+                   help="a model folder instead of the shipped weights (e.g. one with "
+                        "pretrained pool components, with --base own)")
     p.add_argument("--samples", type=int, default=512)
     p.add_argument("--out", default="benchmarks/results")
     p.add_argument("--name", default="adaptive_online")
     args = p.parse_args()
     eq = pdes.get(args.equation)
-    model = ng.load_pretrained(args.equation)
+    model = (ng.load_pretrained(args.equation) if args.weights is None
+             else ng.load_model(args.weights))
     labels = ng.online_labels(model.net)
-    base = base_set(labels, args.base)
+    base = base_set(labels, args.base, model)
     t0, t1 = model.t_range
     ts = jnp.linspace(t0, t1, 41)
     rows = []
@@ -110,7 +118,8 @@ def main():
                 row.update(mean_active=float(n_active), added=0, dropped=0)
             rows.append(row)
             print(row, flush=True)
-    lines = [f"{args.equation}, shipped model ({len(labels)} online weights), base set "
+    which = "shipped model" if args.weights is None else f"model `{args.weights}`"
+    lines = [f"{args.equation}, {which} ({len(labels)} online weights), base set "
              f"`{args.base}` ({len(base)} weights: "
              + ", ".join(labels[i] for i in base) + f"), t in [{t0:g}, {t1:g}], "
              f"{args.samples} samples, Tsit5 rtol 1e-6; error against the {ref_name} at 41 "
@@ -118,7 +127,8 @@ def main():
              f"{jax.device_count()} {jax.default_backend()} device). "
              "`python benchmarks/adaptive_online.py " + " ".join(
                  f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                 for k, v in vars(args).items() if k not in ("out", "name")) + "`", "",
+                 for k, v in vars(args).items()
+                 if k not in ("out", "name") and v is not None) + "`", "",
              "| mu | online set | EQ error | time [s] | steps | mean active weights | "
              "added / dropped | max Galerkin residual | result |",
              "|---|---|---|---|---|---|---|---|---|"]

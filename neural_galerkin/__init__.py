@@ -39,6 +39,7 @@ from ._lift import BoundaryLift as BoundaryLift, boundary_lift as boundary_lift
 from ._model import (
     CoLoRAModel as CoLoRAModel,
     ModelConfig as ModelConfig,
+    add_pool as add_pool,
     load_model as load_model,
     make_model as make_model,
     save_model as save_model,
@@ -53,6 +54,7 @@ from ._network import (
     get_phi as get_phi,
     num_phi as num_phi,
     online_filter as online_filter,
+    pool_mask as pool_mask,
     set_phi as set_phi,
 )
 from ._outcome import check_solution as check_solution

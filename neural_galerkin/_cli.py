@@ -107,6 +107,19 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--residual-points", type=int, default=None,
                    help="random points per snapshot of the residual term (default: the "
                    "recipe's, 128 with --data)")
+    t.add_argument("--tangent-weight", type=float, default=None,
+                   help="weight of the tangent-space term (the Galerkin least-squares residual "
+                   "of the whole online set; needs a PDE name or --equation; default 0)")
+    t.add_argument("--tangent-sigma", type=float, default=None,
+                   help="perturbation of the online weights in the tangent term, in units of "
+                   "their spread over the training (default 0: along the trajectories)")
+    t.add_argument("--pool-rank", type=int, default=None, metavar="Q",
+                   help="add pool components of rank Q to every layer (online weights that "
+                   "stay zero until an adaptive solve brings them online); with --init: "
+                   "added to that model")
+    t.add_argument("--train", choices=("all", "pool"), default="all",
+                   help="train every weight, or the pool components alone (with "
+                   "--tangent-weight; the rest of the model stays as it is)")
     return p
 
 

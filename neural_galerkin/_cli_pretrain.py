@@ -43,6 +43,28 @@ def read_resume(args, overrides):
     return ckpt
 
 
+def tangent_settings(args, model_kw, known, seed) -> None:
+    """The tangent term and pool components of `--tangent-weight`, `--tangent-sigma`,
+    `--pool-rank` and `--train` into `pretrain`'s keyword arguments `model_kw`."""
+    import jax.random as jr
+
+    from ._model import add_pool
+
+    if args.tangent_weight is not None:  # a PDE was given: checked before any work
+        model_kw.setdefault("pde", known)
+        model_kw["tangent_weight"] = args.tangent_weight
+        if args.tangent_sigma is not None:
+            model_kw["tangent_sigma"] = args.tangent_sigma
+    if args.train != "all":
+        model_kw["train"] = args.train
+    if args.pool_rank is not None:
+        if "init" in model_kw:  # a model to continue: its pool drawn from the run's seed
+            model_kw["init"] = add_pool(model_kw["init"], args.pool_rank,
+                                        key=jr.fold_in(jr.PRNGKey(seed), 7))
+        else:
+            model_kw["pool_rank"] = args.pool_rank
+
+
 def check_out(args, ckpt) -> pathlib.Path:
     """The output folder, refused before any work if it cannot be written or holds other
     files than a model folder of ours."""
@@ -162,6 +184,19 @@ def pretrain_command(args) -> int:
                                                   "time_limit")}, cli_option)
     overrides = {k: getattr(args, k) for k in ("width", "depth", "rank")
                  if getattr(args, k) is not None}
+    tangent_options = [cli_option(k) for k in ("tangent_weight", "tangent_sigma", "pool_rank")
+                       if getattr(args, k) is not None] + (
+                           ["--train"] if args.train != "all" else [])
+    if args.resume is not None and tangent_options:
+        raise ValueError(f"--resume keeps the run's settings; drop {' '.join(tangent_options)}")
+    if args.tangent_sigma is not None and args.tangent_weight is None:
+        raise ValueError("--tangent-sigma needs --tangent-weight (the tangent term it perturbs)")
+    if args.train == "pool" and args.tangent_weight is None:
+        raise ValueError("--train pool learns from the tangent term alone (the data do not "
+                         "depend on the pool): give --tangent-weight and the PDE")
+    if args.tangent_weight is not None and args.pde is None and args.equation is None:
+        raise ValueError("--tangent-weight needs the PDE name (or --equation) whose Galerkin "
+                         "residual to use")
     ckpt = read_resume(args, overrides) if args.resume is not None else None
     user_eq = None  # the user's equation (--equation): it takes the place of a shipped PDE
     if args.equation is not None:
@@ -264,6 +299,7 @@ def pretrain_command(args) -> int:
     for option in ("learning_rate", "batch_points", "residual_points"):
         if getattr(args, option) is not None:
             model_kw[option] = getattr(args, option)
+    tangent_settings(args, model_kw, known, seed)
     key = jr.PRNGKey(seed)
     model_kw["log_every"] = min(500, max(1, steps // 20))  # a history of 20 or more entries
     if ckpt is not None:  # the run's settings, except those given (which must be the same)

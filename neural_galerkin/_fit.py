@@ -3,6 +3,7 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float
 
@@ -20,7 +21,7 @@ from ._checks import (
     net_lift,
 )
 from ._model import CoLoRAModel
-from ._network import CoLoRAMLP, get_phi, num_phi, set_phi
+from ._network import CoLoRAMLP, get_phi, num_phi, pool_mask, set_phi
 from ._sampling import AbstractSampler
 from ._solution import RESULTS
 
@@ -52,7 +53,9 @@ def fit_initial_condition(
     - `samples`: the fitting points, as in `solve` (a sampler fits on its uniform grid of the
       same size); at least twice as many as online weights.
     - `phi_guess`: starting guess; default `model.phi(t0, mu)` for a pretrained model, else
-      the network's current online weights.
+      the network's current online weights. A network's pool scales (`pool_mask`) are not
+      fitted: they keep their value in `phi_guess` (zero in `model.phi`), so that an adaptive
+      solve starts with its pool offline at zero, as the data-driven solution has it.
     - `t0`: the initial time, where the lift of nonzero boundary data is taken (the network
       fits `u0 - L(., t0, mu)`; see `GalerkinField`); default: the start of a pretrained
       model's time range, else 0.
@@ -106,7 +109,9 @@ def fit_initial_condition(
         else:
             phi_guess = get_phi(net)
     phi_guess = jnp.asarray(phi_guess, dtype=pts.dtype)
-    phi0, err = _fit(net, pts, target, phi_guess, rtol, atol, max_steps)
+    pool = pool_mask(net)
+    free = None if not pool.any() else tuple(int(i) for i in np.flatnonzero(~pool))
+    phi0, err = _fit(net, pts, target, phi_guess, rtol, atol, max_steps, free)
     if lift is not None:
         err = err * jnp.linalg.norm(target) / whole
     failed = ~(jnp.isfinite(err) & jnp.all(jnp.isfinite(phi0)))
@@ -133,12 +138,17 @@ def _check_point_function(u0, pts, shape=()) -> None:
 
 
 @eqx.filter_jit
-def _fit(net, pts, target, phi_guess, rtol, atol, max_steps):
-    def residual(phi, _):
-        return jax.vmap(set_phi(net, phi))(pts) - target
+def _fit(net, pts, target, phi_guess, rtol, atol, max_steps, free=None):
+    # `free`: the indices of the weights fitted (the others stay at `phi_guess`); None: all
+    def full(v):
+        return v if free is None else phi_guess.at[jnp.asarray(free)].set(v)
+
+    def residual(v, _):
+        return jax.vmap(set_phi(net, full(v)))(pts) - target
 
     solver = optx.LevenbergMarquardt(rtol=rtol, atol=atol)
-    sol = optx.least_squares(residual, solver, phi_guess, max_steps=max_steps, throw=False)
+    start = phi_guess if free is None else phi_guess[jnp.asarray(free)]
+    sol = optx.least_squares(residual, solver, start, max_steps=max_steps, throw=False)
     # a fit stopped by max_steps is still the best point found; the error says how good it is
     err = jnp.linalg.norm(residual(sol.value, None)) / jnp.linalg.norm(target)
-    return sol.value, err
+    return full(sol.value), err

@@ -14,7 +14,15 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from ._files import replace_folder
-from ._network import CoLoRAMLP, HyperNetwork, PeriodicEmbedding, num_phi, set_phi
+from ._network import (
+    CoLoRAMLP,
+    HyperNetwork,
+    PeriodicEmbedding,
+    num_phi,
+    pool_components,
+    pool_mask,
+    set_phi,
+)
 
 WEIGHTS_FILE = "weights.eqx"
 CONFIG_FILE = "config.json"
@@ -50,9 +58,14 @@ class ModelConfig:
     # whether the network was trained on u minus the lift of its equation's nonzero boundary
     # data (`pretrain(pde=...)`): then `u = L + N`, and `predict` needs the equation
     lift: bool = False
+    # pool components of this rank in every layer: online weights the hypernetwork does not
+    # predict (zero in the data-driven solution), for an adaptive equation-driven solve
+    pool_rank: int = 0
 
     def __post_init__(self):
         problems = []
+        if not (isinstance(self.pool_rank, int) and self.pool_rank >= 0):
+            problems.append(f"pool_rank must be a non-negative integer, got {self.pool_rank!r}")
         d = len(self.lower)
         if not self.fields or len(set(self.fields)) != len(self.fields) or not all(
                 isinstance(f, str) and f for f in self.fields):
@@ -165,10 +178,40 @@ def make_model(config: ModelConfig, *, key: PRNGKeyArray) -> CoLoRAModel:
                             bounded=config.bounded, unbounded=config.unbounded)
     net = CoLoRAMLP(emb, config.width, config.depth, config.rank, per_rank=config.per_rank,
                     n_fields=config.n_fields, dirichlet=config.dirichlet,
-                    envelope=any(config.unbounded), key=knet)
+                    envelope=any(config.unbounded), pool_rank=config.pool_rank, key=knet)
     hyper = HyperNetwork(num_phi(net), config.t_range, config.mu_range,
                          width=config.hyper_width, depth=config.hyper_depth,
-                         log_mu=config.log_mu, key=khyper)
+                         log_mu=config.log_mu, held=tuple(pool_mask(net)), key=khyper)
+    return CoLoRAModel(net=net, hyper=hyper, config=config)
+
+
+def add_pool(model: CoLoRAModel, pool_rank: int, *, key: PRNGKeyArray) -> CoLoRAModel:
+    """`model` with pool components of rank `pool_rank` added to every layer (freshly drawn
+    factors, zero scales; `CoLoRALinear`): every other weight, and so the data-driven
+    solution and the tangent directions of the model's own online weights, unchanged. Train
+    the pool's factors with `pretrain(..., init=add_pool(model, q, key=k), train="pool",
+    tangent_weight=1, pde=...)`, then solve with `AdaptiveOnline(~pool_mask(model.net))`.
+
+    **Raises:** `ValueError` where `model` has pool components already or `pool_rank < 1`."""
+    if model.config.pool_rank:
+        raise ValueError(f"the model has pool components already (pool_rank "
+                         f"{model.config.pool_rank}); start from a model without them")
+    keys = jr.split(key, len(model.net.layers))
+    layers = []
+    for layer, k in zip(model.net.layers, keys):
+        out_size, in_size = layer.weight.shape
+        P, Q, scales = pool_components(in_size, out_size, pool_rank, k)
+        dtype = layer.weight.dtype
+        layers.append(eqx.tree_at(
+            lambda lay: (lay.pool_A, lay.pool_B, lay.pool_alpha), layer,
+            (P.astype(dtype), Q.astype(dtype), scales.astype(dtype)),
+            is_leaf=lambda v: v is None))
+    net = eqx.tree_at(lambda n: n.layers, model.net, tuple(layers))
+    config = dataclasses.replace(model.config, pool_rank=int(pool_rank))
+    held = tuple(pool_mask(net))
+    hyper = HyperNetwork(len(held), config.t_range, config.mu_range, width=config.hyper_width,
+                         depth=config.hyper_depth, log_mu=config.log_mu, held=held, key=key)
+    hyper = eqx.tree_at(lambda h: h.mlp, hyper, model.hyper.mlp)  # the same predictions
     return CoLoRAModel(net=net, hyper=hyper, config=config)
 
 

@@ -18,7 +18,7 @@ import jax.scipy.linalg
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, PyTree
 
-ONLINE_NAMES = ("alpha", "shift", "mean", "cholesky")
+ONLINE_NAMES = ("alpha", "shift", "mean", "cholesky", "pool_alpha")
 
 
 class CoLoRALinear(eqx.Module):
@@ -26,6 +26,14 @@ class CoLoRALinear(eqx.Module):
 
     `alpha` has one entry (one scale for the layer) or `rank` entries (one per rank
     component). With `alpha = 0` the layer is the plain affine layer `W x + b`.
+
+    **Pool components** (`pool_rank = q > 0`): a further update `P (pool_alpha * (Q x))` of
+    rank `q`, one online scale per component, whose scales the hypernetwork does not predict:
+    they are zero in the data-driven solution (which is therefore that of the layer without
+    them) and online they stay zero until an adaptive equation-driven solve brings them
+    online (`AdaptiveOnline`, base `~pool_mask(net)`). What they add is tangent directions,
+    `du/dpool_alpha_j`, nonzero at `pool_alpha = 0`; `pretrain(..., train="pool")` trains
+    `P` and `Q` for them (the tangent-space term).
     """
 
     weight: Float[Array, "out in"]
@@ -33,10 +41,13 @@ class CoLoRALinear(eqx.Module):
     A: Float[Array, "out rank"]
     B: Float[Array, "rank in"]
     alpha: Float[Array, " n_alpha"]
+    pool_A: Float[Array, "out pool"] | None
+    pool_B: Float[Array, "pool in"] | None
+    pool_alpha: Float[Array, " pool"] | None
 
     def __init__(
         self, in_size: int, out_size: int, rank: int, *, per_rank: bool = True,
-        key: PRNGKeyArray,
+        pool_rank: int = 0, key: PRNGKeyArray,
     ):
         kw, kb, ka, kB = jr.split(key, 4)
         dtype = jnp.zeros(()).dtype  # follows the default float dtype (x64 or not)
@@ -46,9 +57,30 @@ class CoLoRALinear(eqx.Module):
         self.A = jr.uniform(ka, (out_size, rank), dtype, -1, 1) / math.sqrt(rank)
         self.B = jr.uniform(kB, (rank, in_size), dtype, -lim, lim)
         self.alpha = jnp.zeros((rank if per_rank else 1,), dtype)
+        self.pool_A = self.pool_B = self.pool_alpha = None
+        if pool_rank:
+            self.pool_A, self.pool_B, self.pool_alpha = pool_components(
+                in_size, out_size, pool_rank, jr.fold_in(key, 1))
 
     def __call__(self, x: Float[Array, " in"]) -> Float[Array, " out"]:
-        return self.weight @ x + self.A @ (self.alpha * (self.B @ x)) + self.bias
+        out = self.weight @ x + self.A @ (self.alpha * (self.B @ x)) + self.bias
+        if self.pool_alpha is not None:
+            assert self.pool_A is not None and self.pool_B is not None
+            out = out + self.pool_A @ (self.pool_alpha * (self.pool_B @ x))
+        return out
+
+
+def pool_components(in_size: int, out_size: int, pool_rank: int, key: PRNGKeyArray):
+    """Freshly drawn pool factors `P` (`out x q`), `Q` (`q x in`) and zero scales, drawn like
+    the layer's own `A`, `B`."""
+    if not (isinstance(pool_rank, int) and pool_rank >= 1):
+        raise ValueError(f"pool_rank must be a positive integer, got {pool_rank!r}")
+    ka, kb = jr.split(key)
+    dtype = jnp.zeros(()).dtype
+    lim = 1 / math.sqrt(in_size)
+    return (jr.uniform(ka, (out_size, pool_rank), dtype, -1, 1) / math.sqrt(pool_rank),
+            jr.uniform(kb, (pool_rank, in_size), dtype, -lim, lim),
+            jnp.zeros((pool_rank,), dtype))
 
 
 class PeriodicEmbedding(eqx.Module):
@@ -215,6 +247,8 @@ class CoLoRAMLP(eqx.Module):
       distance function, zero at both ends and positive inside). With the even embedding of
       bounded directions the network is then odd about each end, as the solution of a
       problem with zero Dirichlet data and a right-hand side that vanishes there is.
+    - `pool_rank`: pool components of that rank in every layer (`CoLoRALinear`), online
+      weights that stay zero unless an adaptive solve brings them online; `0`: none.
     - `envelope=True` (an embedding with every direction `unbounded`): a density on R^d,
       `u(x) = q(x) exp(N(z))` with `q` a `GaussianEnvelope` (online mean and Cholesky factor)
       and `N` the network above, evaluated at the envelope's coordinate
@@ -234,7 +268,7 @@ class CoLoRAMLP(eqx.Module):
         self, embedding: PeriodicEmbedding, width: int, depth: int, rank: int, *,
         per_rank: bool = True, activation: Callable = jax.nn.swish, n_fields: int = 1,
         dirichlet: Sequence[bool] | None = None, envelope: bool = False,
-        key: PRNGKeyArray,
+        pool_rank: int = 0, key: PRNGKeyArray,
     ):
         if depth < 2:
             raise ValueError(f"depth must be at least 2, got {depth}")
@@ -253,7 +287,7 @@ class CoLoRAMLP(eqx.Module):
         keys = jr.split(key, depth)
         self.embedding = embedding
         self.layers = tuple(
-            CoLoRALinear(a, b, rank, per_rank=per_rank, key=k)
+            CoLoRALinear(a, b, rank, per_rank=per_rank, pool_rank=pool_rank, key=k)
             for a, b, k in zip(sizes[:-1], sizes[1:], keys)
         )
         self.activation = activation
@@ -306,19 +340,31 @@ class HyperNetwork(eqx.Module):
     """`h(t, mu) -> phi`: an MLP of the normalised time and parameter.
 
     Inputs are mapped to `[-1, 1]` over the training ranges; the parameter on a log scale
-    when `log_mu` (for parameters spanning decades, such as a viscosity)."""
+    when `log_mu` (for parameters spanning decades, such as a viscosity). `held`: a boolean
+    mask over `phi` of entries held at zero (a network's pool scales, `pool_mask`): the MLP
+    predicts the others only."""
 
     mlp: eqx.nn.MLP
     t_range: tuple[float, float] = eqx.field(static=True)
     mu_range: tuple[float, float] = eqx.field(static=True)
     log_mu: bool = eqx.field(static=True)
+    n_phi: int = eqx.field(static=True)
+    index: tuple[int, ...] | None = eqx.field(static=True)  # where the MLP's outputs go
 
     def __init__(self, n_phi: int, t_range, mu_range, *, width: int = 32, depth: int = 3,
-                 log_mu: bool = False, key: PRNGKeyArray):
-        self.mlp = eqx.nn.MLP(2, n_phi, width, depth, activation=jax.nn.swish, key=key)
+                 log_mu: bool = False, held: Sequence[bool] | None = None,
+                 key: PRNGKeyArray):
+        index = None if held is None or not any(held) else tuple(
+            i for i, h in enumerate(held) if not h)
+        if held is not None and len(held) != n_phi:
+            raise ValueError(f"held has {len(held)} entries for {n_phi} online weights")
+        self.mlp = eqx.nn.MLP(2, n_phi if index is None else len(index), width, depth,
+                              activation=jax.nn.swish, key=key)
         self.t_range = (float(t_range[0]), float(t_range[1]))
         self.mu_range = (float(mu_range[0]), float(mu_range[1]))
         self.log_mu = bool(log_mu)
+        self.n_phi = int(n_phi)
+        self.index = index
 
     def normalise(self, t: ArrayLike, mu: ArrayLike) -> Float[Array, " 2"]:
         t0, t1 = self.t_range
@@ -331,7 +377,10 @@ class HyperNetwork(eqx.Module):
         return jnp.stack([tn, mn])
 
     def __call__(self, t: ArrayLike, mu: ArrayLike) -> Float[Array, " p"]:
-        return self.mlp(self.normalise(t, mu))
+        out = self.mlp(self.normalise(t, mu))
+        if self.index is None:
+            return out
+        return jnp.zeros((self.n_phi,), out.dtype).at[jnp.asarray(self.index)].set(out)
 
 
 def online_filter(model: PyTree) -> PyTree[bool]:
@@ -342,6 +391,22 @@ def online_filter(model: PyTree) -> PyTree[bool]:
         return eqx.is_array(leaf) and name in ONLINE_NAMES
 
     return jax.tree_util.tree_map_with_path(is_online, model)
+
+
+def pool_mask(net: PyTree) -> np.ndarray:
+    """`True` at the online weights of `net` that are pool scales (`pool_alpha` of its
+    layers), in the order of `get_phi`: `AdaptiveOnline(~pool_mask(net), ...)` keeps the
+    network's own online weights always active and brings the pool online as needed."""
+
+    def mark(path, leaf):
+        name = getattr(path[-1], "name", None) if path else None
+        return np.full(leaf.size, name == "pool_alpha")
+
+    online = eqx.filter(net, online_filter(net))
+    marks = jax.tree_util.tree_flatten_with_path(online)[0]
+    if not marks:
+        return np.zeros(0, bool)
+    return np.concatenate([mark(path, leaf) for path, leaf in marks])
 
 
 def get_phi(model: PyTree) -> Float[Array, " p"]:

@@ -38,7 +38,7 @@ from ._data import (  # noqa: F401 (re-exported: these lived here)
 )
 from ._lift import boundary_lift, lifted
 from ._model import CoLoRAModel, ModelConfig, make_model
-from ._network import envelope_phi, set_phi
+from ._network import envelope_phi, pool_mask, set_phi
 from ._tangent import tangent_residual
 from ._training_checks import check_init, check_settings
 
@@ -64,6 +64,7 @@ def pretrain(
     tangent_ridge: float = 1e-3,
     tangent_snapshots: int = 8,
     tangent_points: int = 128,
+    train: str = "all",
     init: CoLoRAModel | None = None,
     resume: str | pathlib.Path | Checkpoint | None = None,
     checkpoint_dir: str | pathlib.Path | None = None,
@@ -123,6 +124,16 @@ def pretrain(
     has to find `F`. Each snapshot costs the Jacobian `J` (a reverse pass of the network per
     point), differentiated once more for the weights' gradient.
 
+    **Training the pool alone** (`train="pool"`, a model with pool components: `init=
+    add_pool(model, q, key=k)` or `pool_rank=q`): only the pool's factors (`pool_A`,
+    `pool_B` of every layer) are trained, every other weight stays as it is, and the loss is
+    the tangent term alone (it needs `tangent_weight > 0`: the data and residual terms do not
+    depend on the pool, whose scales are zero along the hypernetwork's trajectories). The
+    tangent residual is then that of the whole online set, the network's own weights and the
+    pool, so the pool learns the directions the network's own tangent space lacks, and the
+    data-driven solution and the base set's tangent directions are exactly those of the model
+    it started from. `history["loss"]` is then the tangent term.
+
     **Boundary data.** With a `pde` whose boundary data are nonzero or time-dependent, the
     network keeps its zero-data ansatz and learns `u - L`, `L` the lift that carries the data
     (`boundary_lift`; the residual term takes `u = L + N`); `config.lift` records it, and
@@ -177,6 +188,16 @@ def pretrain(
         settings.update(tangent)
         if pde is None:
             raise ValueError("tangent_weight > 0 needs the pde whose Galerkin residual to use")
+    if train not in ("all", "pool"):
+        raise ValueError(f"train must be 'all' or 'pool' (the pool components alone), got "
+                         f"{train!r}")
+    pool_only = train == "pool"
+    if pool_only:  # in the settings only where set, as the tangent term's
+        settings["train"] = train
+        if not use_tangent:
+            raise ValueError("train='pool' learns from the tangent term alone (the data and "
+                             "residual terms do not depend on the pool): give tangent_weight "
+                             "> 0 and pde=")
     if checkpoint_every is not None and checkpoint_dir is None:
         raise ValueError("checkpoint_every needs checkpoint_dir: the folder to write them to")
     if checkpoint_dir is not None:
@@ -237,6 +258,9 @@ def pretrain(
         else:
             model = check_init(init, config, config_kwargs)
     config = model.config
+    if pool_only and not config.pool_rank:
+        raise ValueError("train='pool' needs a model with pool components: init=add_pool("
+                         "model, pool_rank, key=...) (or pool_rank= for a fresh model)")
     if loss == "log" and model.net.envelope is None:
         raise ValueError("loss='log' needs a network with a Gaussian envelope (every "
                          "direction 'unbounded': boundaries=('unbounded',) * d), whose output "
@@ -275,7 +299,8 @@ def pretrain(
         init_value=learning_rate / 30, peak_value=learning_rate,
         warmup_steps=min(500, steps // 10), decay_steps=steps, end_value=learning_rate / 300)
     optim = optax.adam(schedule)
-    params, static = eqx.partition(model, eqx.is_inexact_array)
+    params, static = eqx.partition(model, _pool_factors(model) if pool_only
+                                   else eqx.is_inexact_array)
     opt_state = optim.init(params)
     if resume is not None:
         opt_state = ckpt.opt_state(opt_state)
@@ -319,6 +344,7 @@ def pretrain(
         return jnp.mean(jax.vmap(one)(t, mu) ** 2 / residual_scale)
 
     spread_at, field_weights = None, None
+    pool = pool_mask(model.net)
     if use_tangent:
         n_phi = int(jax.eval_shape(model.hyper, mu_t[0, 1], mu_t[0, 0]).shape[0])
         if tangent_points <= n_phi:
@@ -338,6 +364,10 @@ def pretrain(
         phi = jax.vmap(m.hyper)(t, mu)
         if tangent_sigma > 0:
             spread = jnp.std(jax.vmap(m.hyper)(spread_at[:, 1], spread_at[:, 0]), axis=0)
+            if pool.any():  # pool scales (zero along the trajectories): the others' RMS spread
+                own = jnp.asarray(~pool)
+                rms = jnp.sqrt(jnp.sum(jnp.where(own, spread**2, 0.0)) / jnp.sum(own))
+                spread = jnp.where(own, spread, rms)
             phi = phi + tangent_sigma * jax.lax.stop_gradient(spread)[None] * jr.normal(
                 knoise, phi.shape, dtype)
         r = jax.vmap(lambda p, t, mu: tangent_residual(
@@ -347,6 +377,8 @@ def pretrain(
 
     def loss_fn(params, idx_s, idx_x, key):
         m = eqx.combine(params, static)
+        if pool_only:
+            return tangent_weight * tangent_loss(m, jr.fold_in(key, 2))
         phis = jax.vmap(m.hyper)(mu_t[idx_s, 1], mu_t[idx_s, 0])
         value = (lambda n: n.log_value) if loss == "log" else (lambda n: n)  # noqa: E731
         if per_snapshot:
@@ -487,3 +519,13 @@ def envelope_start(model: CoLoRAModel, data: PointTrajectories, steps: int = 20_
 
 def _next_multiple(done: int, every: int) -> int:
     return (done // every + 1) * every
+
+
+def _pool_factors(model: CoLoRAModel):
+    """The filter of the pool components' factors (`pool_A`, `pool_B`) of `model`."""
+
+    def is_pool(path, leaf):
+        name = getattr(path[-1], "name", None) if path else None
+        return eqx.is_inexact_array(leaf) and name in ("pool_A", "pool_B")
+
+    return jax.tree_util.tree_map_with_path(is_pool, model)

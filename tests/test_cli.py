@@ -143,6 +143,12 @@ def test_solve_burgers_shipped_d(tmp_path):
          "--residual-points needs a residual term"),
         (["pretrain", "burgers", "--data", "DATA", "--out", "/tmp/x", "--residual-weight", "1",
           "--residual-points", "0"], "--residual-points must be at least 1, got 0"),
+        (["pretrain", "--data", "DATA", "--out", "/tmp/x", "--tangent-weight", "1"],
+         "--tangent-weight needs the PDE name"),
+        (["pretrain", "advection", "--data", "DATA", "--out", "/tmp/x", "--tangent-sigma",
+          "0.3"], "--tangent-sigma needs --tangent-weight"),
+        (["pretrain", "advection", "--data", "DATA", "--out", "/tmp/x", "--train", "pool"],
+         "--train pool learns from the tangent term alone"),
     ],
 )
 def test_cli_errors(argv, message, capsys, tmp_path):
@@ -186,3 +192,13 @@ def test_pretrain_from_data_with_holdout(tmp_path, capsys):
     assert main(["pretrain", "--data", str(tmp_path / "d.npz"), "--out", str(more),
                  "--init", str(out), "--width", "4"]) == 2
     assert "--init keeps the model's configuration; drop --width" in capsys.readouterr().err
+    # pool components added to the model and trained alone for the tangent term
+    pooled = tmp_path / "w3"
+    assert main(["pretrain", "advection", "--data", str(tmp_path / "d.npz"), "--out",
+                 str(pooled), "--steps", "10", "--exclude-mu", "2", "--init", str(out),
+                 "--pool-rank", "1", "--train", "pool", "--tangent-weight", "1"]) == 0
+    with_pool = ng.load_model(pooled)
+    own = ~ng.pool_mask(with_pool.net)
+    assert with_pool.config.pool_rank == 1 and own.sum() == model.num_phi
+    np.testing.assert_array_equal(np.asarray(with_pool.phi(0.5, 1.5))[own],
+                                  np.asarray(model.phi(0.5, 1.5)))
