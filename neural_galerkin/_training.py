@@ -1,6 +1,7 @@
 """Offline pretraining of a CoLoRA model and its hypernetwork on trajectories (optax), with
 checkpoints, resuming and clean stops."""
 
+import hashlib
 import math
 import pathlib
 import signal
@@ -13,7 +14,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import optax
-from jaxtyping import PRNGKeyArray
+from jaxtyping import ArrayLike, PRNGKeyArray
 from tqdm.auto import tqdm
 
 import pdes
@@ -65,6 +66,7 @@ def pretrain(
     tangent_snapshots: int = 8,
     tangent_points: int = 128,
     train: str = "all",
+    tangent_anchors: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None,
     init: CoLoRAModel | None = None,
     resume: str | pathlib.Path | Checkpoint | None = None,
     checkpoint_dir: str | pathlib.Path | None = None,
@@ -134,6 +136,13 @@ def pretrain(
     data-driven solution and the base set's tangent directions are exactly those of the model
     it started from. `history["loss"]` is then the tangent term.
 
+    **Anchors of the tangent term** (`tangent_anchors=(phis, ts, mus)`, shapes `(n, p)`,
+    `(n,)`, `(n,)`): the tangent term draws its `tangent_snapshots` per step from these `n`
+    online weights and times and parameters (uniformly, then perturbed by `tangent_sigma` as
+    above) instead of the hypernetwork's trajectories: e.g. the weights along equation-driven
+    solves at the training parameters, where the online solve goes, which is not where the
+    data-driven solution is once it has drifted.
+
     **Boundary data.** With a `pde` whose boundary data are nonzero or time-dependent, the
     network keeps its zero-data ansatz and learns `u - L`, `L` the lift that carries the data
     (`boundary_lift`; the residual term takes `u = L + N`); `config.lift` records it, and
@@ -192,6 +201,21 @@ def pretrain(
         raise ValueError(f"train must be 'all' or 'pool' (the pool components alone), got "
                          f"{train!r}")
     pool_only = train == "pool"
+    anchors = None
+    if tangent_anchors is not None:
+        if not use_tangent:
+            raise ValueError("tangent_anchors are where the tangent term is taken: give "
+                             "tangent_weight > 0")
+        anchors = tuple(np.asarray(a, dtype=float) for a in tangent_anchors)
+        n = anchors[0].shape[0] if anchors[0].ndim == 2 else -1
+        if n < 1 or anchors[1].shape != (n,) or anchors[2].shape != (n,) or not all(
+                np.all(np.isfinite(a)) for a in anchors):
+            raise ValueError(f"tangent_anchors must be finite (phis, ts, mus) of shapes (n, p), "
+                             f"(n,), (n,) with n >= 1; got {[a.shape for a in anchors]}")
+        h = hashlib.sha256()
+        for a in anchors:
+            h.update(np.ascontiguousarray(a).tobytes())
+        settings["tangent_anchors"] = h.hexdigest()[:32]  # a run resumes on its anchors
     if pool_only:  # in the settings only where set, as the tangent term's
         settings["train"] = train
         if not use_tangent:
@@ -355,13 +379,23 @@ def pretrain(
         spread_at = mu_t[np.linspace(0, mu_t.shape[0] - 1, min(512, mu_t.shape[0])).astype(int)]
         # a system's fields weighted as in the residual term (by their u_t's size)
         field_weights = None if n_fields == 1 else jnp.asarray(residual_scale) ** -0.5
+        if anchors is not None and anchors[0].shape[1] != n_phi:
+            raise ValueError(f"tangent_anchors have {anchors[0].shape[1]} online weights per "
+                             f"row, the model {n_phi}")
+    anchor_arrays = None if anchors is None else tuple(jnp.asarray(a, dtype)
+                                                       for a in anchors)
 
     def tangent_loss(m, key):
         assert pde is not None and spread_at is not None  # use_tangent: checked above
         equation = pde
         kdraw, knoise = jr.split(key)
         t, mu, x = draw_t_mu_x(kdraw, tangent_snapshots, tangent_points)
-        phi = jax.vmap(m.hyper)(t, mu)
+        if anchor_arrays is None:
+            phi = jax.vmap(m.hyper)(t, mu)
+        else:
+            pick = jr.randint(jr.fold_in(kdraw, 1), (tangent_snapshots,), 0,
+                              anchor_arrays[0].shape[0])
+            phi, t, mu = (a[pick] for a in anchor_arrays)
         if tangent_sigma > 0:
             spread = jnp.std(jax.vmap(m.hyper)(spread_at[:, 1], spread_at[:, 0]), axis=0)
             if pool.any():  # pool scales (zero along the trajectories): the others' RMS spread
