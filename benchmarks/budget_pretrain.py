@@ -23,7 +23,6 @@ import pathlib
 import time
 
 import jax
-import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 from _results import held_out_split
@@ -32,6 +31,7 @@ import neural_galerkin as ng
 import pdes
 from neural_galerkin._cli import shipped_equation
 from neural_galerkin._compare import relative_error
+from neural_galerkin._data import exact_on_grid
 from neural_galerkin._files import write_text_atomic
 from neural_galerkin._recipes import RECIPES
 from neural_galerkin._training import Trajectories, load_trajectories, pretrain
@@ -45,15 +45,7 @@ def wave_data(n: int = 64, n_times: int = 81) -> Trajectories:
     recipe's training speeds and the held-out ones."""
     eq = pdes.Wave2D()
     mus = np.array(sorted({*RECIPES["wave-2d"].train_mus, *HELD_OUT["wave-2d"]}))
-    ts = np.linspace(0.0, eq.t1, n_times)
-    grid = jnp.asarray(eq.grid(n))
-    f = jax.jit(jax.vmap(jax.vmap(lambda t, mu: jax.vmap(jax.vmap(
-        lambda x: eq.exact(x, t, mu)))(grid), (0, None)), (None, 0)))
-    u = np.moveaxis(np.asarray(f(jnp.asarray(ts), jnp.asarray(mus))), -1, 2)
-    xs = tuple(np.asarray(grid[(0,) * i + (slice(None),) + (0,) * (1 - i)][:, i])
-               for i in range(2))
-    return Trajectories(u=u, mu=mus, t=ts, x=xs, lower=tuple(eq.lower),
-                        lengths=tuple(eq.lengths), fields=tuple(eq.fields))
+    return exact_on_grid(eq, mus, np.linspace(0.0, eq.t1, n_times), n)
 
 
 def d_errors(model, data: Trajectories, test) -> list[dict]:

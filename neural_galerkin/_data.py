@@ -192,10 +192,32 @@ def trajectories_from_fd(equation: pdes.AbstractEquation, mus, n: int, ts) -> Tr
     differences where it has `fd_rhs`, else the pseudo-spectral solve of its `F`)."""
     ts = np.asarray(ts, dtype=float)
     us = [np.asarray(pdes.reference_solve(equation, mu, n, ts).us) for mu in mus]
+    return _on_grid(equation, np.stack(us), mus, ts, n)
+
+
+def exact_on_grid(equation: pdes.AbstractEquation, mus, ts, n: int) -> Trajectories:
+    """`equation.exact(x, t, mu)` on the uniform grid of `n` points per direction
+    (`equation.grid(n)`) at the parameters `mus` and times `ts`: trajectories laid out as
+    `trajectories_from_fd`'s, for an equation with an exact solution."""
+    if not isinstance(equation, pdes.AbstractExactEquation):
+        raise ValueError(f"{equation.name} has no exact solution; use trajectories_from_fd")
+    ts = np.asarray(ts, dtype=float)
+    grid = jnp.asarray(equation.grid(n))
+    pts = grid.reshape(-1, equation.ndim)
+    f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)),
+                                  (None, 0, None)), (None, None, 0)))
+    u = np.asarray(f(pts, jnp.asarray(ts), jnp.asarray(mus, dtype=float)))
+    u = u.reshape(len(mus), len(ts), *grid.shape[:-1], *u.shape[3:])
+    if len(equation.fields) > 1:  # (mu, t, *grid, fields) -> (mu, t, fields, *grid)
+        u = np.moveaxis(u, -1, 2)
+    return _on_grid(equation, u, mus, ts, n)
+
+
+def _on_grid(equation: pdes.AbstractEquation, u, mus, ts, n: int) -> Trajectories:
     grid = equation.grid(n)
     xs = tuple(np.asarray(grid[(0,) * i + (slice(None),) + (0,) * (equation.ndim - i - 1)][:, i])
                for i in range(equation.ndim))
-    return Trajectories(u=np.stack(us), mu=np.asarray(mus, float), t=ts, x=xs,
+    return Trajectories(u=u, mu=np.asarray(mus, float), t=ts, x=xs,
                         lower=tuple(equation.lower), lengths=tuple(equation.lengths),
                         fields=tuple(equation.fields))
 

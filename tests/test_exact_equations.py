@@ -46,3 +46,27 @@ def test_data_from_an_exact_solution_needs_one():
         ng.trajectories_from_exact(pdes.Burgers(), [5e-3], [0.0, 0.1], 16, key=jr.PRNGKey(0))
     data = ng.trajectories_from_exact(pdes.Advection(), [1.0], [0.0, 0.1], 16, key=jr.PRNGKey(0))
     assert data.u.shape == (1, 2, 16)
+
+
+def test_exact_solution_on_the_grid():
+    """`exact_on_grid`: the exact solution on `equation.grid(n)`, laid out as the reference
+    trajectories are (a system: the fields after the time axis)."""
+    import numpy as np
+
+    from neural_galerkin._data import exact_on_grid
+
+    with pytest.raises(ValueError, match="burgers has no exact solution"):
+        exact_on_grid(pdes.Burgers(), [5e-3], [0.0], 8)
+    eq = pdes.Wave2D()
+    mus, ts = [0.5, 0.8], [0.0, 0.1, 0.3]
+    data = exact_on_grid(eq, mus, ts, 8)
+    assert data.u.shape == (2, 3, 2, 8, 8) and data.fields == eq.fields
+    grid = np.asarray(eq.grid(8))
+    for i, j in ((1, 2), (3, 7)):
+        want = np.asarray(eq.exact(grid[i, j], ts[2], mus[1]))
+        np.testing.assert_allclose(data.u[1, 2, :, i, j], want, rtol=1e-12, atol=1e-14)
+        assert data.x[0][i] == grid[i, j, 0] and data.x[1][j] == grid[i, j, 1]
+    adv = exact_on_grid(pdes.Advection(), [1.0], [0.0, 0.2], 16)
+    assert adv.u.shape == (1, 2, 16)
+    np.testing.assert_allclose(adv.u[0, 1, 5], float(pdes.Advection().exact(
+        np.asarray(pdes.Advection().grid(16))[5], 0.2, 1.0)), rtol=1e-12)
