@@ -118,7 +118,8 @@ def pretrain(
     ||J||_F`; the ridge, the envelope-theorem gradient and the relative scale are explained
     there) at perturbed online weights `phi' = h(t, mu) + tangent_sigma * s * z`, `z` standard
     normal and `s` the per-weight standard deviation of `h(t, mu)` over the training `(t, mu)`
-    (the current hypernetwork's, at most 512 of them, held constant under differentiation).
+    (the current hypernetwork's, at most 512 of them, held constant under differentiation;
+    a pool's scales, zero along the trajectories, take the root mean square of the others').
     Where the residual term asks only the hypernetwork's direction `J dh/dt` to follow the
     equation, this one asks the whole tangent space, which is what the online solve uses:
     with `tangent_sigma = 0` along the trajectories, with `tangent_sigma > 0` in a
