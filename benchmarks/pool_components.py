@@ -79,9 +79,10 @@ def evaluate(model, eq, mu, tol):
     return out
 
 
-def anchors_of(model, eq, rec, tol):
+def anchors_of(model, eq, rec, tol, max_steps):
     """Online weights along the equation-driven solves at the training parameters (own set
-    and adaptive set), with their times and parameters."""
+    and adaptive set), with their times and parameters (a solve that stalls: its weights up
+    to where it stalled, at most `max_steps` steps)."""
     phis, ts, mus = [], [], []
     for mu in rec.train_mus:
         phi0, _ = ng.fit_initial_condition(eq, model, mu=mu, samples=512)
@@ -89,7 +90,7 @@ def anchors_of(model, eq, rec, tol):
             if name == "full set":
                 continue
             s = ng.solve(eq, model, 0.0, 8.0, None, phi0, mu, saveat=dfx.SaveAt(ts=ANCHOR_TS),
-                         adaptive=adaptive, **KW)
+                         adaptive=adaptive, **{**KW, "max_steps": max_steps})
             ok = np.all(np.isfinite(np.asarray(s.phis)), axis=1)
             phis.append(np.asarray(s.phis)[ok])
             ts.append(np.asarray(ANCHOR_TS)[ok])
@@ -105,6 +106,7 @@ def main():
     p.add_argument("--sigma", type=float, default=0.1)
     p.add_argument("--tol", type=float, default=0.05)
     p.add_argument("--learning-rate", type=float, default=3e-3)
+    p.add_argument("--anchor-max-steps", type=int, default=4000)
     p.add_argument("--mus", type=float, nargs="+", default=[1.55, 1.75])
     p.add_argument("--work", default="/work/data/pool")
     p.add_argument("--out", default="benchmarks/results")
@@ -123,7 +125,7 @@ def main():
             info = json.loads((folder / "history.json").read_text())
         else:
             if k > 0:
-                new = anchors_of(model, eq, rec, args.tol)
+                new = anchors_of(model, eq, rec, args.tol, args.anchor_max_steps)
                 anchors = new if anchors is None else tuple(
                     np.concatenate([a, b]) for a, b in zip(anchors, new))
             model, h = pretrain(data, equation="kdv", steps=args.steps, key=jr.PRNGKey(20 + k),
