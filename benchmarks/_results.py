@@ -70,3 +70,27 @@ def held_out_split(data, test_mus):
     train = [i for i in range(len(data.mu)) if i not in test]
     return test, dataclasses.replace(data, u=data.u[train], mu=data.mu[train])
 
+
+
+def add_data_arguments(p) -> None:
+    """The arguments of a benchmark against a data trajectory at held-out parameters: the
+    shipped PDE, `--data`, `--weights` (default the shipped ones), `--mus` (default the
+    recipe's test parameters), `--samples`, `--name`, `--out`."""
+    p.add_argument("pde")
+    p.add_argument("--data", required=True)
+    p.add_argument("--weights", default=None)
+    p.add_argument("--mus", type=float, nargs="+", default=None)
+    p.add_argument("--samples", type=int, default=None)
+    p.add_argument("--name", default=None)
+    p.add_argument("--out", default="benchmarks/results")
+
+
+def load_data_problem(args):
+    """`(equation, model, data, mus)` from the arguments of `add_data_arguments`."""
+    import neural_galerkin as ng
+    from neural_galerkin._cli import shipped_equation
+    from neural_galerkin._recipes import RECIPES, shipped_weights
+
+    model = ng.load_model(args.weights or shipped_weights(args.pde))
+    return (shipped_equation(args.pde), model, ng.load_trajectories(args.data),
+            args.mus or RECIPES[args.pde].test_mus)

@@ -20,30 +20,19 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from _results import machine, save_table  # noqa: E402
+from _results import add_data_arguments, load_data_problem, machine, save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
-from neural_galerkin._cli import shipped_equation  # noqa: E402
-from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("pde")
-    p.add_argument("--data", required=True)
-    p.add_argument("--weights", default=None)
-    p.add_argument("--mus", type=float, nargs="+", default=None)
+    add_data_arguments(p)
     p.add_argument("--conserve", default=None)
     p.add_argument("--conserve-method", default="projection")
-    p.add_argument("--samples", type=int, default=None)
     p.add_argument("--rtol", type=float, default=1e-6)
-    p.add_argument("--name", default=None)
-    p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
-    eq = shipped_equation(args.pde)
-    model = ng.load_model(args.weights or shipped_weights(args.pde))
-    data = ng.load_trajectories(args.data)
-    mus = args.mus or RECIPES[args.pde].test_mus
+    eq, model, data, mus = load_data_problem(args)
     conserve = (None if not args.conserve else
                 ng.Conservation(tuple(args.conserve.split(",")), args.conserve_method))
     rows = []

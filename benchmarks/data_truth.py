@@ -25,13 +25,11 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 import numpy as np  # noqa: E402
-from _results import machine, save_table  # noqa: E402
+from _results import add_data_arguments, load_data_problem, machine, save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
-from neural_galerkin._cli import shipped_equation  # noqa: E402
 from neural_galerkin._compare import relative_error  # noqa: E402
-from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
 
 
 def fourier_resample(u: np.ndarray, n: int) -> np.ndarray:
@@ -81,20 +79,11 @@ def truth(eq, data: ng.Trajectories, i: int, n: int) -> tuple[np.ndarray, float]
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("pde")
-    p.add_argument("--data", required=True)
-    p.add_argument("--weights", default=None)
-    p.add_argument("--mus", type=float, nargs="+", default=None)
+    add_data_arguments(p)
     p.add_argument("--n", type=int, default=256)
     p.add_argument("--check-n", type=int, default=384)
-    p.add_argument("--samples", type=int, default=None)
-    p.add_argument("--name", default=None)
-    p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
-    eq = shipped_equation(args.pde)
-    model = ng.load_model(args.weights or shipped_weights(args.pde))
-    data = ng.load_trajectories(args.data)
-    mus = args.mus or RECIPES[args.pde].test_mus
+    eq, model, data, mus = load_data_problem(args)
     rows = []
     for mu in mus:
         i = int(np.flatnonzero(np.isclose(data.mu, mu, rtol=1e-9))[0])
