@@ -177,9 +177,7 @@ def trajectories_from_exact(equation: pdes.AbstractEquation, mus, ts, n_points: 
         pts = np.asarray(pts)
     else:
         pts = np.asarray(equation.random_points(n_points, key))
-        f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)),
-                                      (None, 0, None)), (None, None, 0)))
-        u = np.asarray(f(jnp.asarray(pts), jnp.asarray(ts), jnp.asarray(mus)))
+        u = _exact_at(equation, pts, ts, mus)
     if len(fields) > 1:  # (mu, t, points, fields) -> (mu, t, fields, points)
         u = np.moveaxis(u, -1, 2)
     return PointTrajectories(u=u, mu=mus, t=ts, points=pts, lower=tuple(equation.lower),
@@ -203,14 +201,19 @@ def exact_on_grid(equation: pdes.AbstractEquation, mus, ts, n: int) -> Trajector
         raise ValueError(f"{equation.name} has no exact solution; use trajectories_from_fd")
     ts = np.asarray(ts, dtype=float)
     grid = jnp.asarray(equation.grid(n))
-    pts = grid.reshape(-1, equation.ndim)
-    f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)),
-                                  (None, 0, None)), (None, None, 0)))
-    u = np.asarray(f(pts, jnp.asarray(ts), jnp.asarray(mus, dtype=float)))
+    u = _exact_at(equation, grid.reshape(-1, equation.ndim), ts, mus)
     u = u.reshape(len(mus), len(ts), *grid.shape[:-1], *u.shape[3:])
     if len(equation.fields) > 1:  # (mu, t, *grid, fields) -> (mu, t, fields, *grid)
         u = np.moveaxis(u, -1, 2)
     return _on_grid(equation, u, mus, ts, n)
+
+
+def _exact_at(equation: pdes.AbstractExactEquation, pts, ts, mus) -> np.ndarray:
+    """`equation.exact` at every point of `pts` (shared by every snapshot), time and
+    parameter: shape `(mu, t, points, *fields)`."""
+    f = jax.jit(jax.vmap(jax.vmap(jax.vmap(equation.exact, (0, None, None)),
+                                  (None, 0, None)), (None, None, 0)))
+    return np.asarray(f(jnp.asarray(pts), jnp.asarray(ts), jnp.asarray(mus, dtype=float)))
 
 
 def _on_grid(equation: pdes.AbstractEquation, u, mus, ts, n: int) -> Trajectories:
