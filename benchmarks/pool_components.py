@@ -44,8 +44,9 @@ from _results import machine, save_table  # noqa: E402
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
 from neural_galerkin._compare import relative_error_over_time  # noqa: E402
+from neural_galerkin._data import recipe_data  # noqa: E402
 from neural_galerkin._recipes import RECIPES  # noqa: E402
-from neural_galerkin._training import pretrain, trajectories_from_exact  # noqa: E402
+from neural_galerkin._training import pretrain  # noqa: E402
 
 TS = jnp.linspace(0.0, 8.0, 17)
 ANCHOR_TS = jnp.linspace(0.0, 8.0, 33)
@@ -113,8 +114,7 @@ def main():
     p.add_argument("--name", default="pool_components")
     args = p.parse_args()
     eq, rec = pdes.KdV(), RECIPES["kdv"]
-    data = trajectories_from_exact(eq, rec.train_mus, np.linspace(0, eq.t1, rec.n_times),
-                                   rec.n, key=jr.PRNGKey(rec.seed))
+    data = recipe_data(eq, rec)
     model = ng.add_pool(ng.load_pretrained("kdv"), args.pool_rank, key=jr.PRNGKey(11))
     work = pathlib.Path(args.work) / f"q{args.pool_rank}_s{args.steps}_sigma{args.sigma:g}"
     rows, anchors = [], None

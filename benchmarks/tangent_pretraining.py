@@ -44,14 +44,11 @@ from _results import machine, save_table  # noqa: E402
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
 from neural_galerkin._compare import relative_error_over_time  # noqa: E402
+from neural_galerkin._data import recipe_data  # noqa: E402
 from neural_galerkin._recipes import RECIPES  # noqa: E402
 from neural_galerkin._tangent import tangent_residual  # noqa: E402
 from neural_galerkin._timing import compile_and_run  # noqa: E402
-from neural_galerkin._training import (  # noqa: E402
-    pretrain,
-    trajectories_from_exact,
-    trajectories_from_fd,
-)
+from neural_galerkin._training import pretrain  # noqa: E402
 
 # per equation: the defaults of --mus, --sigmas, --work and --name, its name in the tables and
 # what its errors are measured against
@@ -63,16 +60,6 @@ SETUPS = {
                     work="/work/data/tangent_burgers", name="tangent_pretraining_burgers",
                     against="the FD reference on 4096 points"),
 }
-
-
-def training_data(eq, rec):
-    """The recipe's training data, as `neural-galerkin pretrain PDE` makes them: the exact
-    solution at `rec.n` random points (`data="exact"`), else the reference solve (FD) on
-    `rec.n` points."""
-    ts = np.linspace(0, eq.t1, rec.n_times)
-    if rec.data == "exact":
-        return trajectories_from_exact(eq, rec.train_mus, ts, rec.n, key=jr.PRNGKey(rec.seed))
-    return trajectories_from_fd(eq, rec.train_mus, rec.n, ts)
 
 
 def reference(pde, eq, mu):
@@ -216,7 +203,7 @@ def main():
         if getattr(args, option) is None:
             setattr(args, option, setup[option])
     eq, rec = pdes.get(args.pde), RECIPES[args.pde]
-    data = training_data(eq, rec)
+    data = recipe_data(eq, rec)
     if args.cost:
         return time_steps(data, eq, args)
     variants = {"shipped": (ng.load_pretrained(args.pde), None,

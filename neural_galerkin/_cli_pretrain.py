@@ -168,16 +168,11 @@ def pretrain_command(args) -> int:
 
     from ._checks import boundary_kinds
     from ._cli import load_equation, shipped_equation
+    from ._data import recipe_data
     from ._lift import boundary_lift
     from ._model import load_model
     from ._recipes import RECIPES, default_recipe
-    from ._training import (
-        check_settings,
-        load_trajectories,
-        pretrain,
-        trajectories_from_exact,
-        trajectories_from_fd,
-    )
+    from ._training import check_settings, load_trajectories, pretrain
 
     # everything that can be refused is, before data generation and training
     check_settings({k: getattr(args, k) for k in (*TRAINING_OPTIONS, "checkpoint_every",
@@ -263,7 +258,6 @@ def pretrain_command(args) -> int:
             model_kw.update(pde=eq, residual_weight=weight, residual_points=rec.residual_points)
         steps = rec.steps if args.steps is None else args.steps
         seed = rec.seed if args.seed is None else args.seed
-        ts = np.linspace(0, eq.t1, rec.n_times)
         if rec.loss != "relative":
             model_kw["loss"] = rec.loss
         if rec.learning_rate != 3e-3:  # the recipe's, unless --learning-rate (below)
@@ -273,13 +267,12 @@ def pretrain_command(args) -> int:
                      else "random points")
             _say(f"{name}: exact solutions at mu = {', '.join(f'{m:g}' for m in rec.train_mus)}"
                  f" at {rec.n} {where} ...")
-            data = trajectories_from_exact(eq, rec.train_mus, ts, rec.n, key=jr.PRNGKey(seed))
         else:
             method = "FD" if pdes.reference_method(eq) == "fd" else "pseudo-spectral"
             _say(f"{name}: {method} trajectories at mu = "
                  f"{', '.join(f'{m:g}' for m in rec.train_mus)} on {rec.n} points per "
                  "direction ...")
-            data = trajectories_from_fd(eq, rec.train_mus, rec.n, ts)
+        data = recipe_data(eq, rec, seed)
     known = user_eq if user_eq is not None else (
         shipped_equation(str(args.pde)) if args.pde is not None else None)
     if known is not None and args.init is None and ckpt is None:
