@@ -8,6 +8,7 @@ alone would stop mid-schedule, at a high rate). Writes the model and a JSON reco
         [--init WEIGHTS] [--width W --depth D --rank R --n-freq K]
         [--batch-snapshots 32 --batch-points 4096] [--learning-rate 1e-3]
         [--residual-weight 0.1 --residual-points 256 --residual-snapshots 16]
+        [--early-weight 20 --early-fade 0.025]
 
 JOB names the data and held-out parameters: `vlasov-colora` (the CoLoRA authors' HDF5 folder,
 held out 0.25, 0.35), `rde` (their RDE folder, held out 2.3, 2.7), `burgers-2d` (their 2D
@@ -34,7 +35,7 @@ from neural_galerkin._compare import relative_error
 from neural_galerkin._data import exact_on_grid
 from neural_galerkin._files import write_text_atomic
 from neural_galerkin._recipes import RECIPES
-from neural_galerkin._training import Trajectories, load_trajectories, pretrain
+from neural_galerkin._training import Trajectories, early_time_weights, load_trajectories, pretrain
 
 HELD_OUT = {"vlasov-colora": (0.25, 0.35), "rde": (2.3, 2.7), "wave-2d": (0.55, 0.85),
             "burgers-2d": (0.00397, 0.00793)}
@@ -78,6 +79,12 @@ def main():
     p.add_argument("--residual-weight", type=float, default=0.0)
     p.add_argument("--residual-points", type=int, default=256)
     p.add_argument("--residual-snapshots", type=int, default=16)
+    p.add_argument("--early-weight", type=float, default=0.0,
+                   help="draw the first snapshot 1 + this many times as often as the late ones "
+                   "(early_time_weights; 0: uniform)")
+    p.add_argument("--early-fade", type=float, default=None,
+                   help="the time over which that emphasis fades (default: a 40th of the data's "
+                   "time span)")
     p.add_argument("--calibration-steps", type=int, default=400)
     p.add_argument("--reserve", type=float, default=40.0,
                    help="seconds kept for the final evaluation and saving")
@@ -106,6 +113,11 @@ def main():
          test_mus=[float(data.mu[i]) for i in test])
     kw = dict(batch_snapshots=args.batch_snapshots, batch_points=args.batch_points,
               learning_rate=args.learning_rate, progress=False)
+    if args.early_weight > 0:
+        t = np.asarray(data.t)
+        kw["time_weights"] = early_time_weights(
+            t, args.early_weight,
+            (t[-1] - t[0]) / 40 if args.early_fade is None else args.early_fade)
     if args.residual_weight > 0:
         kw.update(pde=shipped_equation(args.job), residual_weight=args.residual_weight,
                   residual_points=args.residual_points,

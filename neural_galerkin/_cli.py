@@ -107,6 +107,14 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--residual-points", type=int, default=None,
                    help="random points per snapshot of the residual term (default: the "
                    "recipe's, 128 with --data)")
+    t.add_argument("--early-weight", type=float, default=None, metavar="A",
+                   help="draw the batches' snapshots at time t with weight 1 + A exp(-(t - t0) "
+                   "/ fade): the first ones 1 + A times as often as the late ones, for a "
+                   "manifold that holds the initial condition, where the equation-driven solve "
+                   "starts (default 0: uniform)")
+    t.add_argument("--early-fade", type=float, default=None, metavar="T",
+                   help="the time over which --early-weight's emphasis fades (default: a 40th "
+                   "of the data's time span)")
     t.add_argument("--tangent-weight", type=float, default=None,
                    help="weight of the tangent-space term (the Galerkin least-squares residual "
                    "of the whole online set; needs a PDE name or --equation; default 0)")

@@ -172,7 +172,7 @@ def pretrain_command(args) -> int:
     from ._lift import boundary_lift
     from ._model import load_model
     from ._recipes import RECIPES, default_recipe
-    from ._training import check_settings, load_trajectories, pretrain
+    from ._training import check_settings, early_time_weights, load_trajectories, pretrain
 
     # everything that can be refused is, before data generation and training
     check_settings({k: getattr(args, k) for k in (*TRAINING_OPTIONS, "checkpoint_every",
@@ -184,6 +184,14 @@ def pretrain_command(args) -> int:
                            ["--train"] if args.train != "all" else [])
     if args.resume is not None and tangent_options:
         raise ValueError(f"--resume keeps the run's settings; drop {' '.join(tangent_options)}")
+    early = [cli_option(k) for k in ("early_weight", "early_fade") if getattr(args, k) is not None]
+    if args.resume is not None and early:
+        raise ValueError(f"--resume keeps the run's settings; drop {' '.join(early)}")
+    if args.early_fade is not None and args.early_weight is None:
+        raise ValueError("--early-fade needs --early-weight (the emphasis that fades)")
+    if args.early_weight is not None:  # checked before any work
+        early_time_weights([0.0, 1.0], args.early_weight,
+                           1.0 if args.early_fade is None else args.early_fade)
     if args.tangent_sigma is not None and args.tangent_weight is None:
         raise ValueError("--tangent-sigma needs --tangent-weight (the tangent term it perturbs)")
     if args.train == "pool" and args.tangent_weight is None:
@@ -293,6 +301,11 @@ def pretrain_command(args) -> int:
         if getattr(args, option) is not None:
             model_kw[option] = getattr(args, option)
     tangent_settings(args, model_kw, known, seed)
+    if args.early_weight is not None:
+        t = np.asarray(data.t, dtype=float)
+        model_kw["time_weights"] = early_time_weights(
+            t, args.early_weight,
+            (t[-1] - t[0]) / 40 if args.early_fade is None else args.early_fade)
     key = jr.PRNGKey(seed)
     model_kw["log_every"] = min(500, max(1, steps // 20))  # a history of 20 or more entries
     if ckpt is not None:  # the run's settings, except those given (which must be the same)

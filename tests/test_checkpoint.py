@@ -209,6 +209,11 @@ def _pretrain_cli(npz, out, *extra):
     (["--resume", "NOWHERE"], "no checkpoint at"),
     (["--init", "NOWHERE", "--resume", "NOWHERE"], "give --init DIR (its weights"),
     (["--resume", "NOWHERE", "--width", "4"], "--resume keeps the run's configuration; drop"),
+    (["--resume", "NOWHERE", "--early-weight", "4"], "--resume keeps the run's settings; drop "
+     "--early-weight"),
+    (["--early-fade", "0.1"], "--early-fade needs --early-weight"),
+    (["--early-weight", "-1"], "the early weight must be 0 (uniform) or positive, got -1.0"),
+    (["--early-weight", "3", "--early-fade", "0"], "the early time must be positive"),
 ])
 def test_cli_bad_settings_refused_before_any_work(extra, message, npz, tmp_path, capsys):
     out = tmp_path / "w"
@@ -286,6 +291,25 @@ def test_cli_time_limit_stops_and_saves(npz, tmp_path, capsys):
     assert json.loads((out / "history.json").read_text())["done"] == 20
     assert ng.load_checkpoint(out).step == 20
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.npz", "w"]
+
+
+def test_cli_early_weight_run_resumes_exactly(npz, tmp_path, capsys):
+    """A run whose batches favour the first snapshots (--early-weight) stops and resumes to
+    the same weights as the run without the stop: the weights are part of its settings."""
+    full, part = tmp_path / "full", tmp_path / "part"
+    early = ["--steps", "100", "--checkpoint-every", "50", "--early-weight", "5",
+             "--early-fade", "0.2"]
+    assert _pretrain_cli(npz, full, *early) == 0
+    assert _pretrain_cli(npz, part, *early, "--time-limit", "1e-6") == 0
+    assert 0 < ng.load_checkpoint(part).step < 100  # stopped at the end of its first chunk
+    assert ng.load_checkpoint(part).settings["time_weights"] == pytest.approx(
+        1 + 5 * np.exp(-np.linspace(0, 1, 5) / 0.2), rel=1e-15)
+    assert main(["pretrain", "--resume", str(part)]) == 0
+    assert "trained 100 steps" in capsys.readouterr().out
+    assert tree_allclose(ng.load_model(part), ng.load_model(full), rtol=1e-12, atol=0)
+    uniform = tmp_path / "uniform"  # and the weights change the run
+    assert _pretrain_cli(npz, uniform, *early[:4]) == 0
+    assert not tree_allclose(ng.load_model(uniform), ng.load_model(full), rtol=1e-6, atol=0)
 
 
 def test_sigterm_leaves_a_checkpoint_that_resumes(npz, tmp_path, capsys):
