@@ -114,6 +114,13 @@ def evaluate(model, eq, mu, ref):
             "eq_steps": int(s.stats["num_steps"]), "eq_time_s": times["time_run_s"]}
 
 
+def weight_spread(model, eq, rec):
+    """The standard deviation of each online weight of the hypernetwork over the recipe's
+    training (t, mu)."""
+    mus, ts = np.meshgrid(rec.train_mus, np.linspace(0, eq.t1, rec.n_times), indexing="ij")
+    return jnp.std(jax.vmap(model.hyper)(jnp.asarray(ts.ravel()), jnp.asarray(mus.ravel())), 0)
+
+
 def tangent_diagnostic(model, eq, sigma, rec):
     """The mean tangent residual (ridge 1e-3, 256 points) over 32 fixed random (t, mu) in the
     training ranges, at the hypernetwork's weights perturbed by `sigma` times their spread over
@@ -121,10 +128,8 @@ def tangent_diagnostic(model, eq, sigma, rec):
     k1, k2, k3 = jr.split(jr.PRNGKey(7), 3)
     t = jr.uniform(k1, (32,), minval=0.0, maxval=eq.t1)
     mu = jr.uniform(k2, (32,), minval=min(rec.train_mus), maxval=max(rec.train_mus))
-    mus, ts = np.meshgrid(rec.train_mus, np.linspace(0, eq.t1, rec.n_times), indexing="ij")
-    spread = jnp.std(jax.vmap(model.hyper)(jnp.asarray(ts.ravel()), jnp.asarray(mus.ravel())), 0)
     phi = jax.vmap(model.hyper)(t, mu)
-    phi = phi + sigma * spread * jr.normal(k3, phi.shape)
+    phi = phi + sigma * weight_spread(model, eq, rec) * jr.normal(k3, phi.shape)
     x = ng.sample_points(eq, 256)
     r = jax.vmap(lambda p, t, mu: tangent_residual(eq, model.net, p, t, mu, x))(phi, t, mu)
     return float(jnp.mean(r))
@@ -134,8 +139,7 @@ def eq_distance(model, eq, mu, rec):
     """How far EQ's online weights wander from D's: per saved time, the root mean square over
     the weights of `(phi_EQ - phi_D) / spread` (`spread` over the training (t, mu)), and EQ's
     Galerkin residual there."""
-    mus, ts_ = np.meshgrid(rec.train_mus, np.linspace(0, eq.t1, rec.n_times), indexing="ij")
-    spread = jnp.std(jax.vmap(model.hyper)(jnp.asarray(ts_.ravel()), jnp.asarray(mus.ravel())), 0)
+    spread = weight_spread(model, eq, rec)
     ts = jnp.linspace(0.0, eq.t1, 17)
     d = ng.predict(model, ts, mu)
     phi0, _ = ng.fit_initial_condition(eq, model, mu=mu, samples=512)
