@@ -9,7 +9,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike
+from jaxtyping import Array, ArrayLike, Float
 
 import pdes
 
@@ -29,6 +29,7 @@ from ._checks import (
     diagnostic_points,
     is_traced,
     net_lift,
+    sample_points,
 )
 from ._galerkin import GalerkinField, LeastSquares, SparseUpdates
 from ._invariants import (
@@ -40,7 +41,7 @@ from ._invariants import (
 )
 from ._lift import BoundaryLift
 from ._model import CoLoRAModel
-from ._network import CoLoRAMLP, num_phi
+from ._network import CoLoRAMLP, num_phi, set_phi
 from ._outcome import check_solution
 from ._sampling import AbstractSampler
 from ._solution import RESULTS, Solution, max_residual
@@ -70,7 +71,7 @@ def solve(
     sparse_updates: SparseUpdates | None = None,
     residual_tol: float | None = 0.1,
     max_residual: float | None = None,
-    field_weights: Sequence[float] | None = None,
+    field_weights: Sequence[float] | str | None = None,
     adaptive: AdaptiveOnline | None = None,
 ) -> Solution:
     """Equation-driven (Neural Galerkin) solve: integrate `phi_dot = argmin ||J phi_dot - F||`
@@ -105,9 +106,12 @@ def solve(
     - `max_residual`: a hard bound on the same residual: above it the solve fails
       (`RESULTS.residual_above_bound`).
     - `field_weights`: for a system of fields, one positive weight per field on its
-      residual in the least squares (`GalerkinField`); default: all 1, the plain L2
-      Dirac-Frenkel condition over every field. Raise a field's weight where its magnitude
-      is much smaller than the others' and it should still be followed as closely.
+      residual in the least squares (`GalerkinField`); `"plain"`: all 1, the L2
+      Dirac-Frenkel condition over every field; `"balanced"`: `1 / rms(u_k_t)`, each field's
+      time derivative along the model's data-driven trajectories (`balanced_field_weights`),
+      so that every field's equation counts alike whatever its size. Default: the equation's
+      `galerkin_field_weights` (`"plain"` unless it says otherwise: `pdes.Wave2D`, whose
+      `v_t = c^2 Laplace(u)` is 15 times the size of `u_t = v`, is `"balanced"`).
     - `adaptive`: `AdaptiveOnline(base, tol=..., drop_tol=..., max_add=...)`: only the
       `base` online weights move from the start; the others (the pool) come online where
       the Galerkin residual of the active set rises above `tol` and go offline where they
@@ -127,7 +131,7 @@ def solve(
     net = as_net(model)
     setup = Setup.make(equation, net, solver, saveat, stepsize_controller, samples, lstsq,
                        max_steps, progress_meter, conserve, sparse_updates, residual_tol,
-                       max_residual, field_weights, adaptive)
+                       max_residual, as_field_weights(field_weights, equation, model), adaptive)
     phi0, mu, t0, t1, dt0 = check_inputs(equation, model, net, setup, phi0, mu, t0, t1, dt0)
     return check_solution(_integrate(setup, net, phi0, mu, t0, t1, dt0), throw=throw)
 
@@ -171,7 +175,7 @@ class Setup(eqx.Module):
             raise ValueError(f"Conservation(level=...) is the sparse grid of a density on R^d; "
                              f"{equation.name} lives on a box: give points (grid points per "
                              "direction) or neither")
-        weights = as_field_weights(field_weights, equation.fields)
+        weights = field_weights  # normalised by as_field_weights
         check_stepping(controller, max_steps)
         sampler = as_sampler(equation, samples)
         check_sample_count(equation, sampler, num_phi(net))
@@ -194,15 +198,59 @@ class Setup(eqx.Module):
                    max_residual)
 
 
-def as_field_weights(weights, fields: tuple[str, ...]) -> Array | None:
-    """`field_weights` of `solve` checked: `None`, or one positive finite weight per field."""
+def as_field_weights(weights, equation: pdes.AbstractEquation, model) -> Array | None:
+    """`field_weights` of `solve` normalised: `None` (all 1) or one positive weight per field;
+    the equation's default where not given."""
+    fields = equation.fields
     if weights is None:
-        return None
+        weights = equation.galerkin_field_weights
+    if isinstance(weights, str):
+        if weights not in ("plain", "balanced"):
+            raise ValueError(f"field_weights must be 'plain', 'balanced' or one positive "
+                             f"number per field {fields}, got {weights!r}")
+        if weights == "plain" or len(fields) == 1:
+            return None
+        if not isinstance(model, CoLoRAModel):
+            raise ValueError("field_weights='balanced' takes the fields' scales from the "
+                             "model's data-driven trajectories, and a bare network has none: "
+                             f"give a CoLoRAModel, or one weight per field {fields}")
+        return balanced_field_weights(equation, model)
     w = np.asarray(weights, dtype=float)
     if w.shape != (len(fields),) or not np.all(np.isfinite(w)) or not np.all(w > 0):
         raise ValueError(f"field_weights must be {len(fields)} positive finite numbers, one per "
                          f"field {fields}, got {weights!r}")
     return jnp.asarray(w, dtype=jnp.zeros(()).dtype)
+
+
+def balanced_field_weights(equation: pdes.AbstractEquation, model: CoLoRAModel,
+                           n_times: int = 17, n_mus: int = 5,
+                           n_points: int = 1024) -> Float[Array, " fields"]:
+    """Field weights `w_k = 1 / rms(u_k_t)`, scaled so that the largest is 1: the root mean
+    square of each field's time derivative `d/dt u(x; h(t, mu))` along the model's
+    data-driven trajectories, over `n_times` times and `n_mus` parameters spanning its
+    training ranges and about `n_points` points of the equation's box (those of
+    `sample_points`). The same for every `mu`, so that a batch shares them; the weights of
+    pretraining's tangent term, there from the data. With them the least squares asks every
+    field's equation to hold to the same relative accuracy; with all 1, a field whose `u_t`
+    is small (the displacement of a wave, `u_t = v`, beside `v_t = c^2 Laplace(u)`) is
+    barely held, and its error grows unchecked."""
+    cfg = model.config
+    dtype = jnp.zeros(()).dtype
+    ts = jnp.linspace(*cfg.t_range, n_times, dtype=dtype)
+    lo, hi = cfg.mu_range
+    mus = jnp.asarray(np.geomspace(lo, hi, n_mus) if cfg.log_mu else np.linspace(lo, hi, n_mus),
+                      dtype)
+    x = sample_points(equation, n_points)
+
+    def rate(t, mu):
+        phi, phi_t = jax.jvp(lambda s: model.hyper(s, mu), (t,), (jnp.ones_like(t),))
+        return jax.vmap(lambda xi: jax.jvp(lambda p: set_phi(model.net, p)(xi), (phi,),
+                                           (phi_t,))[1])(x)
+
+    u_t = jax.vmap(lambda t: jax.vmap(lambda mu: rate(t, mu))(mus))(ts)
+    rms = jnp.sqrt(jnp.mean(u_t.reshape(-1, equation.n_fields) ** 2, axis=0))
+    rms = jnp.maximum(rms, 1e-12 * jnp.max(rms))  # a field that does not move: a finite weight
+    return (1 / rms) / jnp.max(1 / rms)
 
 
 def check_inputs(equation, model, net, setup: Setup, phi0, mu, t0, t1, dt0):

@@ -85,6 +85,9 @@ class AbstractEquation(eqx.Module):
     # grid points per direction of the FD reference used by `compare` by default (None: 2048
     # in 1D, 256 in 2D, 48 in 3D); set where the default grid would be too costly
     reference_points: ClassVar[int | None] = None
+    # the default weights of a system's fields in the Galerkin least squares: "plain" (all 1)
+    # or "balanced" (by the size of each field's u_t; see `neural_galerkin.solve`)
+    galerkin_field_weights: ClassVar[str] = "plain"
 
     @property
     def ndim(self) -> int:
