@@ -61,6 +61,10 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--progress", action="store_true", help="show a time-stepping bar")
     s.add_argument("--conserve", default="",
                    help="invariants to keep, comma-separated (mass, energy); eq mode only")
+    s.add_argument("--field-weights", default=None, metavar="plain|balanced|W1,W2,...",
+                   help="a system's fields in the least squares: all 1, balanced by the size "
+                   "of their u_t, or one weight per field (default: the equation's; "
+                   "balanced for wave-2d)")
     s.add_argument("--conserve-method", choices=("constraint", "projection", "both"),
                    default="both", help="constrained least squares, projection after each "
                    "step (round-off), or both")

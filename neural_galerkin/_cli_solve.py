@@ -26,6 +26,7 @@ def solve_command(args) -> int:
     from ._recipes import RECIPES, shipped_weights
     from ._sampling import RandomSampler, SteepSampler
     from ._solution import GalerkinResidualWarning
+    from ._solve import as_field_weights
 
     for path, what in ((args.json, "--json"), (args.plot, "--plot")):
         if path is not None:
@@ -82,6 +83,14 @@ def solve_command(args) -> int:
     samples = {"uniform": lambda: args.samples,
                "random": lambda: RandomSampler(n, jr.PRNGKey(0)),
                "steep": lambda: SteepSampler(n, jr.PRNGKey(0))}[args.sampler]()
+    field_weights = args.field_weights
+    if field_weights is not None and field_weights not in ("plain", "balanced"):
+        try:
+            field_weights = [float(w) for w in field_weights.split(",")]
+        except ValueError:
+            raise ValueError(f"--field-weights {args.field_weights}: give plain, balanced or "
+                             f"one number per field {eq.fields}, comma-separated") from None
+    as_field_weights(field_weights, eq, model)  # refused before any work
     data = None
     if args.data is not None:
         from ._data import load_trajectories
@@ -102,7 +111,8 @@ def solve_command(args) -> int:
         report = compare(eq, model, mu, mode=args.mode, t1=args.t1, n_ref=args.n_ref,
                          reference=None if data is not None else reference, data=data,
                          samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
-                         progress_meter=meter, conserve=conservation)
+                         progress_meter=meter, conserve=conservation,
+                         field_weights=field_weights)
     total = time.perf_counter() - start
     r = report
     rows = [("pde", key), ("mu", f"{r.mu:g}"), ("mode", r.mode), ("final time", f"{r.t1:g}"),

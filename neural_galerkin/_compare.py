@@ -25,7 +25,7 @@ from ._predict import predict
 from ._report import ComparisonReport
 from ._sampling import ansatz_moments
 from ._solution import Solution
-from ._solve import check_kept, solve
+from ._solve import as_field_weights, check_kept, solve
 from ._timing import compile_and_run
 
 
@@ -122,6 +122,7 @@ def compare(
     max_steps: int = 10_000,
     residual_tol: float | None = 0.1,
     data: Trajectories | None = None,
+    field_weights: Sequence[float] | str | None = None,
 ) -> ComparisonReport:
     """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the
     reference on `n_ref` points per direction, and compare them at `n_times` equally spaced
@@ -156,17 +157,21 @@ def compare(
     reference's own value shows its error level. `max_steps` caps the EQ solve: a reduced
     solution that leaves what the network can represent becomes stiff and crawls, and is
     better stopped with an error than left running for an hour. `residual_tol` as in
-    `solve`. Every option is checked before the reference is computed.
+    `solve`, and `field_weights` (a system's fields in the least squares). Every option is
+    checked before the reference is computed.
     """
     if mode not in ("eq", "d"):
         raise ValueError(f"mode must be 'eq' or 'd', got {mode!r}")
     check_model_fits(equation, model)
     mu = equation.check_mu(mu, model.mu_range)
+    # the reduced solve's options, the same whatever the reference (the fields' weights
+    # normalised here, so checked before any work; all 1 stays "plain", not the default)
+    weights = as_field_weights(field_weights, equation, model)
+    options = dict(samples=samples, rtol=rtol, atol=atol, progress_meter=progress_meter,
+                   conserve=conserve, max_steps=max_steps, residual_tol=residual_tol,
+                   field_weights="plain" if weights is None else weights)
     if data is not None:
-        return _compare_with_data(equation, model, mu, data, mode=mode, t1=t1,
-                                  samples=samples, rtol=rtol, atol=atol,
-                                  progress_meter=progress_meter, conserve=conserve,
-                                  max_steps=max_steps, residual_tol=residual_tol)
+        return _compare_with_data(equation, model, mu, data, mode=mode, t1=t1, options=options)
     if t1 is None:
         t1 = model.t_range[1]
     t0 = model.t_range[0]
@@ -212,9 +217,6 @@ def compare(
                     "miss its mass; give the equation a method sample(n, t, mu, key) drawing "
                     "from its exact density (as pdes.FokkerPlanck has), and compare measures "
                     "the error at such points, or compare in d <= 3, on the grid over the box")
-            options = dict(samples=samples, rtol=rtol, atol=atol,
-                           progress_meter=progress_meter, conserve=conserve,
-                           max_steps=max_steps, residual_tol=residual_tol)
             return _compare_density(equation, model, mu, mode, t0, ts, n_ref, options)
         if d <= 3:
             x, cell = equation.grid(n_ref), quadrature(equation, n_ref)
@@ -239,8 +241,6 @@ def compare(
                 f"({e}); use a coarser reference (n_ref, --n-ref)") from None
         x, us_ref, num_steps_ref = ref.x, ref.us, int(ref.num_steps)
         cell = quadrature(equation, n_ref)
-    options = dict(samples=samples, rtol=rtol, atol=atol, progress_meter=progress_meter,
-                   conserve=conserve, max_steps=max_steps, residual_tol=residual_tol)
     run = _run(equation, model, mu, mode, t0, ts, x, options)
     return _report(equation, mu, mode, reference, n_ref, ts, x, us_ref, cell, run,
                    time_ref, compile_ref, num_steps_ref)
@@ -267,7 +267,8 @@ def _run(equation, model, mu, mode, t0, ts, x, options, u0=None, fit_points=None
                                                                  atol=options["atol"]),
                            progress_meter=options["progress_meter"],
                            conserve=options["conserve"], max_steps=options["max_steps"],
-                           residual_tol=options["residual_tol"], throw=False),
+                           residual_tol=options["residual_tol"],
+                           field_weights=options["field_weights"], throw=False),
         phi0)
     sol = check_solution(sol)
     residuals = np.asarray(sol.residuals)
@@ -359,9 +360,9 @@ def _report(equation, mu, mode, reference, n_ref, ts, x, us_ref, cell, run, time
         x=np.asarray(x), u=u, u_ref=us_ref, **run)
 
 
-def _compare_with_data(equation, model, mu, data: Trajectories, *, mode, t1, samples, rtol,
-                       atol, progress_meter, conserve, max_steps, residual_tol):
+def _compare_with_data(equation, model, mu, data: Trajectories, *, mode, t1, options):
     """`compare(..., data=...)`: against the trajectory of `data` at `mu`."""
+    conserve = options["conserve"]
     if not isinstance(data, Trajectories):
         raise TypeError(f"data must be Trajectories (load_trajectories), got "
                         f"{type(data).__name__}")
@@ -389,7 +390,8 @@ def _compare_with_data(equation, model, mu, data: Trajectories, *, mode, t1, sam
     grid_shape = tuple(len(c) for c in data.x)
     cell = float(np.prod([length / n for length, n in zip(data.lengths, grid_shape)]))
     if mode == "eq":
-        check_stepping(dfx.PIDController(rtol=rtol, atol=atol), max_steps)
+        check_stepping(dfx.PIDController(rtol=options["rtol"], atol=options["atol"]),
+                       options["max_steps"])
         conserve = as_conservation(conserve)
         check_kept(equation, mu, conserve)
         if (conserve is not None and conserve.points is None and all(equation.periodic)
@@ -403,8 +405,7 @@ def _compare_with_data(equation, model, mu, data: Trajectories, *, mode, t1, sam
         raise ValueError("conservation applies to the equation-driven mode (mode='eq')")
     first = us_ref[0]  # the first snapshot, at the grid points, one column per field
     u0 = first.reshape(-1) if data.n_fields == 1 else first.reshape(data.n_fields, -1).T
-    options = dict(samples=samples, rtol=rtol, atol=atol, progress_meter=progress_meter,
-                   conserve=conserve, max_steps=max_steps, residual_tol=residual_tol)
+    options = dict(options, conserve=conserve)
     run = _run(equation, model, mu, mode, t0, ts, x, options, u0=u0,
                fit_points=x.reshape(-1, data.ndim))
     return _report(equation, mu, mode, "data", grid_shape[0], ts, x, us_ref, cell, run, 0.0,

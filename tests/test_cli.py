@@ -132,6 +132,10 @@ def test_solve_burgers_shipped_d(tmp_path):
         (["solve", "burgers", "--mu", "0.5"], r"outside the range [0.001, 0.01]"),
         (["solve", "burgers", "--mu", "nan"], "mu must be finite"),
         (["solve", "burgers", "--weights", "/nonexistent/w"], "no weights folder"),
+        (["solve", "wave-2d", "--field-weights", "1,x"], "--field-weights 1,x: give plain, "
+         "balanced or one number per field ('u', 'v'), comma-separated"),
+        (["solve", "wave-2d", "--field-weights", "1"], "field_weights must be 2 positive "
+         "finite numbers, one per field ('u', 'v')"),
         (["pretrain", "--out", "/tmp/x"], "give a PDE name"),
         (["pretrain", "burgers-2d", "--out", "/tmp/x"], "burgers-2d is trained on data, not "
          "on FD trajectories: give --data FILE.npz. The shipped weights come from the CoLoRA "
