@@ -1,14 +1,17 @@
-"""The per-field weights of the Galerkin least squares on a system: the default (all 1) against
-weights that balance the fields by the size of their time derivatives.
+"""The per-field weights of the Galerkin least squares on a system: all 1 against weights that
+balance the fields by the size of their time derivatives.
 
     python benchmarks/field_weights.py [--pde rde] [--mus 2.3 2.7] [--t1 5] [--samples 512]
-        [--out benchmarks/results]
+        [--max-steps 10000] [--out benchmarks/results]
 
 `solve(..., field_weights=w)` minimises `sum_k w_k^2 ||u_k_t - F_k||^2` at the samples. With
-the default `w = 1` a field whose `u_t` is small counts little; "balanced" takes
-`w_k = 1 / rms(u_k_t)`, the rms over the reference trajectory (finite differences in time),
-scaled so that the largest weight is 1 (the scale of the weights does not change the least
-squares' solution, only its regularisation's relative size). For each parameter: the EQ
+`w = 1` ("plain") a field whose `u_t` is small counts little; balanced weights are
+`w_k = 1 / rms(u_k_t)` scaled so that the largest is 1 (the scale of the weights does not
+change the least squares' solution, only its regularisation's relative size), with the rms
+taken either as `solve(..., field_weights="balanced")` takes it, along the model's
+data-driven trajectories over its training ranges (`balanced_field_weights`), or over the
+reference trajectory at the parameter itself (finite differences in time). Writes
+`PDE_field_weights.md/.json`. For each parameter: the EQ
 solve from the fitted initial condition with the shipped weights (Tsit5, `rtol = 1e-6`) up
 to `--t1`, its space-time relative L2 error against the equation's reference on
 `reference_points` (all fields, and per field), its steps, its largest Galerkin residual and
@@ -30,18 +33,25 @@ import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
 from neural_galerkin._compare import relative_error  # noqa: E402
 from neural_galerkin._recipes import shipped_weights  # noqa: E402
+from neural_galerkin._solve import balanced_field_weights  # noqa: E402
 
 
-def run(eq, model, mu, ts, samples, weights):
+def run(eq, model, mu, ts, samples, weights, max_steps):
     phi0, _ = ng.fit_initial_condition(eq, model, mu=mu, samples=samples)
 
     def fn(phi0):
         return ng.solve(eq, model, ts[0], ts[-1], None, phi0, mu, saveat=dfx.SaveAt(ts=ts),
                         samples=samples, field_weights=weights, throw=False,
-                        residual_tol=None)
+                        residual_tol=None, max_steps=max_steps)
 
     sol, timing = ng.compile_and_run(fn, phi0)
     return sol, timing
+
+
+def reached(sol, ts) -> float:
+    """The last saved time with a solution (a stopped solve saves NaN after it)."""
+    done = np.flatnonzero(np.all(np.isfinite(np.asarray(sol.phis)), axis=1))
+    return float(ts[done[-1]]) if done.size else float("nan")
 
 
 def main():
@@ -50,6 +60,7 @@ def main():
     p.add_argument("--mus", type=float, nargs="+", default=[2.3, 2.7])
     p.add_argument("--t1", type=float, default=5.0)
     p.add_argument("--samples", type=int, default=512)
+    p.add_argument("--max-steps", type=int, default=10_000)
     p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
     eq = pdes.get(args.pde)
@@ -58,6 +69,10 @@ def main():
     model = ng.load_model(shipped_weights(args.pde))
     n_ref = getattr(eq, "reference_points", None) or 512
     ts = jnp.linspace(0.0, args.t1, 26)
+    default = eq.galerkin_field_weights
+    plain = "all 1 (plain)" + (" (default)" if default == "plain" else "")
+    solves = "balanced along D (solve's 'balanced')" + (" (default)" if default == "balanced"
+                                                         else "")
     rows = []
     for mu in args.mus:
         ref = pdes.reference_solve(eq, mu, n_ref, ts)
@@ -66,12 +81,14 @@ def main():
         ut = np.diff(us_ref, axis=0) / np.diff(np.asarray(ts))[:, None, *([None] * eq.ndim)]
         rms = np.sqrt(np.mean(np.moveaxis(ut, 1, 0).reshape(eq.n_fields, -1) ** 2, axis=1))
         balanced = tuple(float(w) for w in rms.min() / rms)
-        for name, w in (("all 1 (default)", None), ("balanced by rms u_t", balanced)):
-            sol, timing = run(eq, model, mu, ts, args.samples, w)
+        along_d = tuple(float(w) for w in balanced_field_weights(eq, model))
+        for name, w in ((plain, tuple([1.0] * eq.n_fields)), (solves, along_d),
+                        ("balanced by the reference's rms u_t", balanced)):
+            sol, timing = run(eq, model, mu, ts, args.samples, w, args.max_steps)
             ok = bool(sol.result == ng.RESULTS.successful)
             u = np.asarray(sol.evaluate(x)).reshape(us_ref.shape) if ok else None
-            row = {"mu": mu, "weights": name, "w": list(w) if w else [1.0] * eq.n_fields,
-                   "rms_ut": rms.tolist(), "finished": ok,
+            row = {"mu": mu, "weights": name, "w": list(w),
+                   "rms_ut": rms.tolist(), "finished": ok, "reached": reached(sol, ts),
                    "error": relative_error(u, us_ref) if ok else None,
                    "field_errors": ({f: relative_error(u[:, k], us_ref[:, k])
                                      for k, f in enumerate(eq.fields)} if ok else None),
@@ -84,21 +101,23 @@ def main():
     lines = [f"{args.pde}: EQ with the shipped weights, t in [0, {args.t1:g}], {args.samples} "
              f"samples, Tsit5 rtol 1e-6, errors (space-time relative L2) against the "
              f"{pdes.reference_method(eq)} reference on {n_ref} points; the Galerkin least "
-             "squares' field weights: the default, and 1 / rms(u_k_t) scaled to a largest "
-             f"weight of 1; {machine()}", "",
+             "squares' field weights: all 1, and 1 / rms(u_k_t) scaled to a largest "
+             "weight of 1 (rms along the model's data-driven trajectories, or over the "
+             f"reference at mu); at most {args.max_steps} steps; {machine()}", "",
              "| mu | field weights | w | error | " + " | ".join(f"error of {f}" for f in fields)
              + " | steps | max Galerkin residual | time [s] |",
              "|---|---|---|---|" + "---|" * len(fields) + "---|---|---|"]
     for r in rows:
         w = ", ".join(f"{v:.3g}" for v in r["w"])
         if not r["finished"]:
-            errs = "stopped | " + " | ".join("-" for _ in fields)
+            errs = (f"stopped (last saved t = {r['reached']:.3g}) | "
+                    + " | ".join("-" for _ in fields))
         else:
             errs = f"{r['error']:.2e} | " + " | ".join(f"{r['field_errors'][f]:.2e}"
                                                        for f in fields)
         lines.append(f"| {r['mu']:g} | {r['weights']} | {w} | {errs} | {r['steps']} | "
                      f"{r['max_residual']:.2f} | {r['time_s']:.1f} |")
-    save_table(args.out, "field_weights", lines, rows)
+    save_table(args.out, f"{args.pde}_field_weights", lines, rows)
 
 
 if __name__ == "__main__":
