@@ -26,23 +26,28 @@ def main():
     p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
     names = dict(spec.split("=", 1) for spec in args.start_names)
+    records = [(label, json.loads((pathlib.Path(folder) / "record.json").read_text()))
+               for label, folder in (spec.split("=", 1) for spec in args.runs)]
+    # the emphasis on the first snapshots, a column only where a run used it
+    early = any(r["args"].get("early_weight", 0) > 0 for _, r in records)
     lines = [args.title, "",
-             "| run | job | start | batch | residual weight | peak rate | device | s / step "
-             "(calibration) | steps sized / done | training [s] | loss (last) | D error "
-             "(held out) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| run | job | start | batch | residual weight | " + ("early weight (fade) | "
+                                                              if early else "")
+             + "peak rate | device | s / step (calibration) | steps sized / done | training "
+             "[s] | loss (last) | D error (held out) |",
+             "|---|---|---|---|---|" + ("---|" if early else "") + "---|---|---|---|---|---|---|"]
     rows = []
-    for spec in args.runs:
-        label, folder = spec.split("=", 1)
-        r = json.loads((pathlib.Path(folder) / "record.json").read_text())
+    for label, r in records:
         a = r["args"]
         start = "fresh (width {width}, depth {depth}, rank {rank}, n_freq {n_freq})".format(**a) \
             if not a["init"] else names.get(a["init"], a["init"])
         errs = ", ".join(f"{e['error']:.2e} ({e['mu']:g})" for e in r["d_errors"])
         stop = "" if r["stopped"] is None else f" ({r['stopped']})"
+        fade = a.get("early_fade") or "t span / 40"
+        emphasis = (f"{a.get('early_weight', 0):g} ({fade}) | " if early else "")
         lines.append(
             f"| {label} | {a['job']} | {start} | {a['batch_snapshots']} x {a['batch_points']} | "
-            f"{a['residual_weight']:g} | {a['learning_rate']:g} | {r['devices'][0]} | "
+            f"{a['residual_weight']:g} | {emphasis}{a['learning_rate']:g} | {r['devices'][0]} | "
             f"{r['calibration']['per_step_s'] * 1e3:.2f} ms | {r['steps']} / "
             f"{r['done']}{stop} | {r['time_s']:.0f} | {r['last_loss'][-1]:.2e} | {errs} |")
         rows.append({"label": label, **{k: v for k, v in r.items() if k != "history"}})

@@ -153,8 +153,11 @@ RECIPES["allen-cahn-neumann"] = Recipe(
 # times: 54000 + 39000 steps of 32 x 4096 points on a GPU, 25000 of 16 x 512 on CPU (`python
 # benchmarks/budget_pretrain.py wave-2d --init STAGE1 --residual-weight 0.1 ...`, each run's
 # options in budget_pretrain_gpu.md, budget_pretrain_cpu.md): D 6.1e-3 / 8.1e-3 (v the worse
-# field; at t = 0, the narrow pulse, 5.8e-2 / 7.8e-2). EQ does not follow: its initial fit is
-# off by 4.0e-2 and it leaves the manifold by t = 0.1 (wave-2d_accuracy.md)
+# field; at t = 0, the narrow pulse, 5.8e-2 / 7.8e-2); then 53000 steps of 16 x 512 on one CPU
+# core with the first snapshots drawn more often (`--early-weight 20`: `6-wave-early` in
+# budget_pretrain_early.md): D 6.0e-3 / 7.9e-3, at t = 0 3.6e-2 / 4.1e-2. EQ (with the fields
+# balanced, `Wave2D.galerkin_field_weights`) reaches t1 at 5.1e-2 / 2.6e-2, most of it the
+# initial fit (wave-2d_accuracy.md)
 RECIPES["wave-2d"] = Recipe(
     train_mus=(0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
     default_mu=0.85,
