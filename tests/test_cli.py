@@ -72,7 +72,7 @@ def test_solve_fokker_planck_8d_shipped_d(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("pde, argv, bound, fields", [
-    # measured: 8.1e-3 at the default 0.85 against the exact solution on 64 x 64
+    # measured: 7.9e-3 at the default 0.85 against the exact solution on 64 x 64
     ("wave-2d", ["--reference", "exact", "--n-ref", "32"], 1e-2, ("u", "v")),
     # measured: 4.0e-3 at the default 2.7 against the spectral reference on 512 points
     ("rde", ["--n-ref", "256"], 5e-3, ("eta", "lambda")),
