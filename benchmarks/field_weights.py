@@ -2,7 +2,7 @@
 balance the fields by the size of their time derivatives.
 
     python benchmarks/field_weights.py [--pde rde] [--mus 2.3 2.7] [--t1 5] [--samples 512]
-        [--max-steps 10000] [--out benchmarks/results]
+        [--max-steps 10000] [--ratios R ...] [--out benchmarks/results]
 
 `solve(..., field_weights=w)` minimises `sum_k w_k^2 ||u_k_t - F_k||^2` at the samples. With
 `w = 1` ("plain") a field whose `u_t` is small counts little; balanced weights are
@@ -10,7 +10,9 @@ balance the fields by the size of their time derivatives.
 change the least squares' solution, only its regularisation's relative size), with the rms
 taken either as `solve(..., field_weights="balanced")` takes it, along the model's
 data-driven trajectories over its training ranges (`balanced_field_weights`), or over the
-reference trajectory at the parameter itself (finite differences in time). Writes
+reference trajectory at the parameter itself (finite differences in time); `--ratios` adds
+rows with the weights `(1, R)` of a two-field system (how sensitive the solve is to them).
+Writes
 `PDE_field_weights.md/.json`. For each parameter: the EQ
 solve from the fitted initial condition with the shipped weights (Tsit5, `rtol = 1e-6`) up
 to `--t1`, its space-time relative L2 error against the equation's reference on
@@ -61,11 +63,16 @@ def main():
     p.add_argument("--t1", type=float, default=5.0)
     p.add_argument("--samples", type=int, default=512)
     p.add_argument("--max-steps", type=int, default=10_000)
+    p.add_argument("--ratios", type=float, nargs="*", default=[],
+                   help="more rows: the weights (1, R) of a two-field system")
     p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
     eq = pdes.get(args.pde)
     if eq.n_fields < 2:
         raise SystemExit(f"{args.pde} has one field: field weights do not apply")
+    if args.ratios and eq.n_fields != 2:
+        raise SystemExit(f"--ratios are the second field's weight of two; {args.pde} has "
+                         f"{eq.n_fields} fields")
     model = ng.load_model(shipped_weights(args.pde))
     n_ref = getattr(eq, "reference_points", None) or 512
     ts = jnp.linspace(0.0, args.t1, 26)
@@ -83,7 +90,8 @@ def main():
         balanced = tuple(float(w) for w in rms.min() / rms)
         along_d = tuple(float(w) for w in balanced_field_weights(eq, model))
         for name, w in ((plain, tuple([1.0] * eq.n_fields)), (solves, along_d),
-                        ("balanced by the reference's rms u_t", balanced)):
+                        ("balanced by the reference's rms u_t", balanced),
+                        *((f"1, {r:g}", (1.0, r)) for r in args.ratios)):
             sol, timing = run(eq, model, mu, ts, args.samples, w, args.max_steps)
             ok = bool(sol.result == ng.RESULTS.successful)
             u = np.asarray(sol.evaluate(x)).reshape(us_ref.shape) if ok else None

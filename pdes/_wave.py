@@ -31,7 +31,7 @@ class Wave2D(AbstractExactEquation):
     `v = u_t` (the series is truncated at `|k|, |l| < 40`, where `c_k` is below `1e-16`).
 
     Galerkin field weights: `"balanced"` (`galerkin_field_weights`; see
-    `neural_galerkin.solve`). `v_t = c^2 Laplace(u)` is some 15 to 25 times the size of
+    `neural_galerkin.solve`). `v_t = c^2 Laplace(u)` is some 15 to 23 times the size of
     `u_t = v` along the solution, so with all weights 1 the least squares barely holds
     `u_t = v` and the equation-driven solve leaves the manifold: with the shipped model at
     `mu = 0.55` its error grew from 4e-2 to 0.36 by `t = 0.1` and it stalled; with the fields
