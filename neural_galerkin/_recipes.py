@@ -199,11 +199,12 @@ RECIPES["rde"] = Recipe(
 # (18000 steps of 32 x 512 points on CPU, D 2.4e-2 / 2.1e-2) continued with the equation-aware
 # residual term (weight 0.1): 55000 + 40000 steps of 32 snapshots x 4096 points on a GPU, then
 # 23000 of 16 x 512 on CPU (peak rate 1e-4), then 11000 of 16 x 1024 on CPU (peak rate 3e-5;
-# budget_pretrain_gpu.md, budget_pretrain_cpu.md). Against the data (vlasov_colora_data*.md):
-# D 2.86e-3 / 2.59e-3 (mean 2.73e-3; the authors report 2.75e-3), EQ from the data's t = 0
-# snapshot with mass by projection 4.92e-3 / 3.63e-3 on the default 64 x 64 samples,
-# 4.14e-3 / 3.55e-3 on the data's 100 x 100 grid (the initial fit's 4.0e-3 / 3.4e-3 is most of it),
-# mass drift <= 3.8e-15
+# budget_pretrain_gpu.md, budget_pretrain_cpu.md), then 26000 + 16000 + 12000 on one CPU core
+# with the first snapshots drawn more often (`--early-weight 10`, budget_pretrain_early.md).
+# Against the data (vlasov_colora_data*.md): D 2.749e-3 / 2.42e-3 (the authors report 2.75e-3
+# for the pair), EQ from the data's t = 0 snapshot with mass by projection 4.31e-3 / 3.42e-3 on
+# the default 64 x 64 samples, 4.00e-3 / 3.33e-3 on the data's 100 x 100 grid (the initial
+# fit's 2.9e-3 / 2.3e-3 is most of it), mass drift <= 3.3e-15
 RECIPES["vlasov-colora"] = Recipe(
     train_mus=(0.2, 0.224, 0.274, 0.3, 0.326, 0.376, 0.4),
     default_mu=0.35,
@@ -211,16 +212,16 @@ RECIPES["vlasov-colora"] = Recipe(
     n=100,
     data="file",
     n_times=63,
-    steps=148_000,  # in all, over the stages above
+    steps=202_000,  # in all, over the stages above
     model=dict(width=40, depth=6, rank=3),
     residual_weight=0.1,
     source="the CoLoRA authors' Vlasov data (julesberman/CoLoRA, data/vlasov/: one HDF5 file "
     "per parameter, extracted with `git show HEAD:data/vlasov/NAME > DIR/NAME`); "
     "`python benchmarks/vlasov_colora_train.py --data DIR --out OUT` (stages 1-6, float32, "
     "benchmarks/results/vlasov_colora_train.md), then `python benchmarks/budget_pretrain.py "
-    "vlasov-colora --data DIR --init OUT/stage_6 --residual-weight 0.1 ...` three times "
-    "(benchmarks/results/budget_pretrain_gpu.md and budget_pretrain_cpu.md give each run's "
-    "options)",
+    "vlasov-colora --data DIR --init OUT/stage_6 --residual-weight 0.1 ...` seven times "
+    "(benchmarks/results/budget_pretrain_gpu.md, budget_pretrain_cpu.md and "
+    "budget_pretrain_early.md give each run's options)",
 )
 
 # advection-diffusion in d = 4, 5, 6: trained on the exact solution at random points (no grid
