@@ -111,7 +111,7 @@ def solve(
       time derivative along the model's data-driven trajectories (`balanced_field_weights`),
       so that every field's equation counts alike whatever its size. Default: the equation's
       `galerkin_field_weights` (`"plain"` unless it says otherwise: `pdes.Wave2D`, whose
-      `v_t = c^2 Laplace(u)` is 15 times the size of `u_t = v`, is `"balanced"`).
+      `v_t = c^2 Laplace(u)` is 15 to 23 times the size of `u_t = v`, is `"balanced"`).
     - `adaptive`: `AdaptiveOnline(base, tol=..., drop_tol=..., max_add=...)`: only the
       `base` online weights move from the start; the others (the pool) come online where
       the Galerkin residual of the active set rises above `tol` and go offline where they
