@@ -79,10 +79,10 @@ from ._solution import (
     Solution as Solution,
     SolveError as SolveError,
 )
-from ._solve import solve as solve
+from ._solve import balanced_field_weights as balanced_field_weights, solve as solve
 from ._solver import GalerkinSolver as GalerkinSolver
 from ._timing import compile_and_run as compile_and_run
-from ._training import pretrain as pretrain
+from ._training import early_time_weights as early_time_weights, pretrain as pretrain
 
 try:
     __version__ = importlib.metadata.version("neural-galerkin")
