@@ -190,7 +190,7 @@ def pretrain_command(args) -> int:
     if args.early_fade is not None and args.early_weight is None:
         raise ValueError("--early-fade needs --early-weight (the emphasis that fades)")
     if args.early_weight is not None:  # checked before any work
-        early_time_weights([0.0, 1.0], args.early_weight,
+        early_time_weights(np.array([0.0, 1.0]), args.early_weight,
                            1.0 if args.early_fade is None else args.early_fade)
     if args.tangent_sigma is not None and args.tangent_weight is None:
         raise ValueError("--tangent-sigma needs --tangent-weight (the tangent term it perturbs)")
