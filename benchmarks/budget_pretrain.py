@@ -114,10 +114,7 @@ def main():
     kw = dict(batch_snapshots=args.batch_snapshots, batch_points=args.batch_points,
               learning_rate=args.learning_rate, progress=False)
     if args.early_weight > 0:
-        t = np.asarray(data.t)
-        kw["time_weights"] = early_time_weights(
-            t, args.early_weight,
-            (t[-1] - t[0]) / 40 if args.early_fade is None else args.early_fade)
+        kw["time_weights"] = early_time_weights(data.t, args.early_weight, args.early_fade)
     if args.residual_weight > 0:
         kw.update(pde=shipped_equation(args.job), residual_weight=args.residual_weight,
                   residual_points=args.residual_points,

@@ -190,8 +190,7 @@ def pretrain_command(args) -> int:
     if args.early_fade is not None and args.early_weight is None:
         raise ValueError("--early-fade needs --early-weight (the emphasis that fades)")
     if args.early_weight is not None:  # checked before any work
-        early_time_weights(np.array([0.0, 1.0]), args.early_weight,
-                           1.0 if args.early_fade is None else args.early_fade)
+        early_time_weights(np.array([0.0, 1.0]), args.early_weight, args.early_fade)
     if args.tangent_sigma is not None and args.tangent_weight is None:
         raise ValueError("--tangent-sigma needs --tangent-weight (the tangent term it perturbs)")
     if args.train == "pool" and args.tangent_weight is None:
@@ -302,10 +301,8 @@ def pretrain_command(args) -> int:
             model_kw[option] = getattr(args, option)
     tangent_settings(args, model_kw, known, seed)
     if args.early_weight is not None:
-        t = np.asarray(data.t, dtype=float)
-        model_kw["time_weights"] = early_time_weights(
-            t, args.early_weight,
-            (t[-1] - t[0]) / 40 if args.early_fade is None else args.early_fade)
+        model_kw["time_weights"] = early_time_weights(data.t, args.early_weight,
+                                                      args.early_fade)
     key = jr.PRNGKey(seed)
     model_kw["log_every"] = min(500, max(1, steps // 20))  # a history of 20 or more entries
     if ckpt is not None:  # the run's settings, except those given (which must be the same)

@@ -532,11 +532,13 @@ def pretrain(
     return eqx.combine(params, static), history
 
 
-def early_time_weights(t: ArrayLike, weight: float, fade: float) -> np.ndarray:
+def early_time_weights(t: ArrayLike, weight: float, fade: float | None = None) -> np.ndarray:
     """Weights `1 + weight exp(-(t - t[0]) / fade)` of the times `t` for `pretrain(...,
     time_weights=...)`: the first snapshot drawn `1 + weight` times as often as the late ones,
-    the emphasis fading over `fade`."""
+    the emphasis fading over `fade` (default: a 40th of the time span)."""
     t = np.asarray(t, dtype=float)
+    if fade is None:
+        fade = float(t[-1] - t[0]) / 40
     if not (math.isfinite(weight) and weight >= 0):
         raise ValueError(f"the early weight must be 0 (uniform) or positive, got {weight!r}")
     if not (math.isfinite(fade) and fade > 0):

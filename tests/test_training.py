@@ -277,6 +277,10 @@ def test_time_weights_errors(untrained, tiny_data):
         early_time_weights(tiny_data.t, 5.0, 0.0)
     w = early_time_weights(tiny_data.t, 9.0, 0.1)
     assert w[0] == pytest.approx(10.0) and w[-1] == pytest.approx(1 + 9 * np.exp(-4.0))
+    # the default fade: a 40th of the time span
+    span = float(tiny_data.t[-1] - tiny_data.t[0])
+    np.testing.assert_array_equal(early_time_weights(tiny_data.t, 9.0),
+                                  early_time_weights(tiny_data.t, 9.0, span / 40))
 
 
 def test_continue_training_errors(untrained, tiny_data):
