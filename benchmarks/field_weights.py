@@ -50,12 +50,6 @@ def run(eq, model, mu, ts, samples, weights, max_steps):
     return sol, timing
 
 
-def reached(sol, ts) -> float:
-    """The last saved time with a solution (a stopped solve saves NaN after it)."""
-    done = np.flatnonzero(np.all(np.isfinite(np.asarray(sol.phis)), axis=1))
-    return float(ts[done[-1]]) if done.size else float("nan")
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--pde", default="rde")
@@ -96,7 +90,7 @@ def main():
             ok = bool(sol.result == ng.RESULTS.successful)
             u = np.asarray(sol.evaluate(x)).reshape(us_ref.shape) if ok else None
             row = {"mu": mu, "weights": name, "w": list(w),
-                   "rms_ut": rms.tolist(), "finished": ok, "reached": reached(sol, ts),
+                   "rms_ut": rms.tolist(), "finished": ok, "reached": sol.t_reached,
                    "error": relative_error(u, us_ref) if ok else None,
                    "field_errors": ({f: relative_error(u[:, k], us_ref[:, k])
                                      for k, f in enumerate(eq.fields)} if ok else None),

@@ -113,14 +113,13 @@ def run_pde(key, samples, rows_of, mu=None):
 
         sol, compile_s, run_s = compile_and_time(fn, phi0)
         finished = bool(sol.result == ng.RESULTS.successful)
-        reached = np.isfinite(np.asarray(sol.phis)).all(axis=1)
         u = np.asarray(sol.evaluate(x)).reshape(len(ts), -1) if finished else None
         rows.append({"pde": key, "mu": mu, "method": method, "setting": setting,
                      "error": relative_error(u, u_ref) if finished else None,
                      "time_s": run_s, "compile_s": compile_s,
                      "steps": int(sol.stats["num_accepted_steps"]),
                      "rejected": int(sol.stats["num_rejected_steps"]),
-                     "finished": finished, "t_reached": float(np.asarray(ts)[reached][-1]),
+                     "finished": finished, "t_reached": sol.t_reached,
                      "reference": kind})
         print(rows[-1], flush=True)
     return rows

@@ -73,7 +73,7 @@ def evaluate(model, eq, mu, tol):
         ok = np.isfinite(err)
         out[name] = {"EQ_max": float(np.max(err[ok])), "EQ_t5": float(err[10]),
                      "EQ_t8": float(err[-1]),
-                     "reached": float(TS[np.flatnonzero(ok)[-1]]) if ok.any() else 0.0,
+                     "reached": s.t_reached,
                      "max_residual": float(np.nanmax(np.asarray(s.residuals)[ok])),
                      "steps": int(s.stats["num_steps"]), "time_s": wall,
                      "added": int(s.stats.get("num_online_added", 0))}

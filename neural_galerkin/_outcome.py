@@ -39,12 +39,11 @@ def check_solution(sol: Solution, *, throw: bool = True) -> Solution:
 def _raise_on_failure(sol: Solution) -> None:
     codes = np.asarray(result_code(sol.result))
     batched = codes.ndim == 1
-    ts, phis, residuals = (np.asarray(a) for a in (sol.ts, sol.phis, sol.residuals))
+    phis, residuals = (np.asarray(a) for a in (sol.phis, sol.residuals))
     steps = np.asarray(sol.stats.get("num_steps", np.zeros_like(codes)))
     if not batched:
-        codes, ts, phis, residuals, steps = (a[None] for a in (codes, ts, phis, residuals,
-                                                               steps))
-    ts = np.broadcast_to(ts, residuals.shape)
+        codes, phis, residuals, steps = (a[None] for a in (codes, phis, residuals, steps))
+    reached = np.atleast_1d(sol.t_reached)
     failures = []
     for i, code in enumerate(codes):
         if code == 0:
@@ -53,7 +52,7 @@ def _raise_on_failure(sol: Solution) -> None:
         where = "no saved time has a solution"
         if finite.any():
             worst = np.max(finite_or(residuals[i][finite], -np.inf))
-            where = (f"the last saved time with a solution is t={ts[i][finite][-1]:g}, the "
+            where = (f"the last saved time with a solution is t={reached[i]:g}, the "
                      f"largest Galerkin residual until then {worst:.2g}")
         if code == _STEP_LIMIT:
             msg = (f"the equation-driven solve stopped after the maximum number of steps "

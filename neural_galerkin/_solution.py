@@ -89,7 +89,8 @@ class Solution(eqx.Module):
       residual_tol=)`); `residual_exceeded` says whether it was crossed.
     - `stats`: diffrax's statistics (`num_steps`, ...).
     - `result`: a `RESULTS` code (`RESULTS.successful` when all went well, one per batch
-      member); `message` says it in words.
+      member); `message` says it in words, and `t_reached` gives the last saved time with a
+      solution (earlier than `ts[-1]` for a solve that stopped with `throw=False`).
     - `invariants`: the conserved invariants' values at the saved times (`solve(...,
       conserve=...)`), by name; `drift()` gives their relative drift.
     - `lift`, `mu`: for nonzero or time-dependent boundary data, the lift `L` that carries
@@ -127,6 +128,18 @@ class Solution(eqx.Module):
         return max_residual(self.residuals) > self.residual_tol
 
     @property
+    def t_reached(self) -> float | np.ndarray:
+        """The last saved time with a solution (all online weights finite): `ts[-1]` for a
+        solve that finished, an earlier time for one that stopped (`throw=False`: the saved
+        times after the failure hold NaN), NaN where no saved time has one. One value per
+        batch member for `solve_batch`. Not traceable (it reads the values)."""
+        ok = np.all(np.isfinite(np.asarray(self.phis)), axis=-1)
+        ts = finite_or(np.broadcast_to(np.asarray(self.ts), ok.shape), -np.inf)
+        last = np.max(np.where(ok, ts, -np.inf), axis=-1)
+        last = np.where(np.isfinite(last), last, np.nan)
+        return float(last) if last.ndim == 0 else last
+
+    @property
     def message(self) -> str:
         """The result code in words (`"successful"` when the solve finished)."""
         out = [result_message(c) for c in np.ravel(np.asarray(result_code(self.result)))]
@@ -157,11 +170,11 @@ class Solution(eqx.Module):
             return _evaluate(self.net, self.phis, x, self.ts, self.mu, self.lift)
         bad = ~np.all(np.isfinite(np.asarray(self.phis)), axis=-1)
         if bad.any():
-            reached = finite_or(np.broadcast_to(np.asarray(self.ts), bad.shape), -np.inf)
-            last = np.max(np.where(bad, -np.inf, reached))
+            last = np.nanmax(np.atleast_1d(self.t_reached), initial=-np.inf)
+            where = f"last solution at t={last:g}" if np.isfinite(last) else "no solution"
             warnings.warn(IncompleteSolutionWarning(
                 f"{int(bad.sum())} of {bad.size} saved times have no solution and evaluate to "
-                f"NaN: the solve stopped (last solution at t={last:g}; {self.message}). "
+                f"NaN: the solve stopped ({where}; {self.message}). "
                 "Use the times that have one, or fix the solve (its message says how)"),
                 stacklevel=2)
         return _evaluate(self.net, self.phis, x, self.ts, self.mu, self.lift)

@@ -177,6 +177,7 @@ def test_partial_solution_warns_where_it_has_no_values(net):
                       saveat=dfx.SaveAt(ts=jnp.linspace(0, 0.05, 5)))
     assert sol.result == ng.RESULTS.step_limit
     assert sol.message.startswith("the equation-driven solve reached max_steps")
+    assert sol.t_reached == 0.0
     with pytest.warns(ng.IncompleteSolutionWarning, match=r"4 of 5 saved times have no "
                       r"solution and evaluate to NaN: the solve stopped \(last solution at t=0;"):
         u = sol.evaluate(jnp.linspace(0, 1, 8))

@@ -6,6 +6,7 @@ import diffrax as dfx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 import pytest
 
 import neural_galerkin as ng
@@ -103,6 +104,9 @@ def test_one_failing_member_leaves_the_others(net, how):
                                throw=False, batch_size=size, **{**KW, **kw})
         assert (batch.result == code).tolist() == [False, True, False]
         assert (batch.result == ng.RESULTS.successful).tolist() == [True, False, True]
+        # the members that finished reached t1; member 1 saved no solution at all
+        assert batch.t_reached.tolist() == pytest.approx([0.05, np.nan, 0.05], abs=1e-15,
+                                                         nan_ok=True)
         for i in (0, 2):
             single = ng.solve(EQ, net, 0.0, 0.05, 0.01 if code == ng.RESULTS.blow_up else None,
                               phi0s[i], mus[i], **{**KW, **kw})
