@@ -72,15 +72,16 @@ def held_out_split(data, test_mus):
 
 
 
-def add_data_arguments(p) -> None:
+def add_data_arguments(p, several_samples: bool = False) -> None:
     """The arguments of a benchmark against a data trajectory at held-out parameters: the
     shipped PDE, `--data`, `--weights` (default the shipped ones), `--mus` (default the
-    recipe's test parameters), `--samples`, `--name`, `--out`."""
+    recipe's test parameters), `--samples` (one number, or with `several_samples` a list),
+    `--name`, `--out`."""
     p.add_argument("pde")
     p.add_argument("--data", required=True)
     p.add_argument("--weights", default=None)
     p.add_argument("--mus", type=float, nargs="+", default=None)
-    p.add_argument("--samples", type=int, default=None)
+    p.add_argument("--samples", type=int, default=None, nargs="+" if several_samples else None)
     p.add_argument("--name", default=None)
     p.add_argument("--out", default="benchmarks/results")
 

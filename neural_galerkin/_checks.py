@@ -122,13 +122,16 @@ def check_finite(x, what: str, advice: str):
 
 def default_samples(equation: pdes.AbstractEquation
                     ) -> int | Float[Array, "n d"] | AbstractSampler:
-    """The Galerkin samples when none are given: 512 points in 1D, 4096 in 2D and 3D (a
-    64 x 64 and a 16 x 16 x 16 grid), and above, 2048 points drawn uniformly at random (fixed
-    key), where no grid resolves anything. For an equation on R^d (`pdes.Unbounded()`
-    directions), 1024 points drawn from the current density's envelope at every step
-    (`EnvelopeSampler(1024, PRNGKey(0))`)."""
+    """The Galerkin samples when none are given: the equation's own `galerkin_samples` where
+    it states one (a uniform grid of about that many points: `pdes.VlasovCoLoRA`'s 100 x 100);
+    else 512 points in 1D, 4096 in 2D and 3D (a 64 x 64 and a 16 x 16 x 16 grid), and above,
+    2048 points drawn uniformly at random (fixed key), where no grid resolves anything. For
+    an equation on R^d (`pdes.Unbounded()` directions), 1024 points drawn from the current
+    density's envelope at every step (`EnvelopeSampler(1024, PRNGKey(0))`)."""
     if equation.unbounded:
         return EnvelopeSampler(1024, jax.random.PRNGKey(0))
+    if equation.galerkin_samples is not None:
+        return equation.galerkin_samples
     if equation.ndim <= 3:
         return {1: 512, 2: 4096, 3: 4096}[equation.ndim]
     return equation.random_points(2048, jax.random.PRNGKey(0))

@@ -88,6 +88,10 @@ class AbstractEquation(eqx.Module):
     # the default weights of a system's fields in the Galerkin least squares: "plain" (all 1)
     # or "balanced" (by the size of each field's u_t; see `neural_galerkin.solve`)
     galerkin_field_weights: ClassVar[str] = "plain"
+    # the default number of Galerkin sample points (a uniform grid of about that many; None: the
+    # dimension's default, see `neural_galerkin.default_samples`); set where that grid does not
+    # resolve the solution's smallest scale
+    galerkin_samples: ClassVar[int | None] = None
 
     @property
     def ndim(self) -> int:

@@ -66,3 +66,17 @@ def test_get_in_dimension():
     assert pdes.get("burgers-2d").t1 == 1.0
     with pytest.raises(ValueError, match="default dimension only"):
         pdes.get("advection-3d")
+
+
+def test_default_samples_follow_the_equation():
+    # the dimension's default grid (64 x 64 in 2D), unless the equation states its own number:
+    # vlasov-colora's narrow blob takes a 100 x 100 grid, a user's equation can do the same
+    assert ng.sample_points(pdes.get("burgers-2d")).shape == (4096, 2)
+    points = np.asarray(ng.sample_points(pdes.VlasovCoLoRA()))
+    assert points.shape == (10000, 2) and np.unique(points[:, 0]).size == 100
+
+    class Fine(pdes.Advection):
+        galerkin_samples = 1000
+
+    assert ng.sample_points(Fine()).shape == (1000, 1)
+    assert ng.sample_points(Fine(), 64).shape == (64, 1)  # an explicit number wins
