@@ -44,7 +44,8 @@ def main():
         errs = ", ".join(f"{e['error']:.2e} ({e['mu']:g})" for e in r["d_errors"])
         stop = "" if r["stopped"] is None else f" ({r['stopped']})"
         fade = a.get("early_fade") or "t span / 40"
-        emphasis = (f"{a.get('early_weight', 0):g} ({fade}) | " if early else "")
+        weight = a.get("early_weight", 0)
+        emphasis = ("" if not early else f"{weight:g} ({fade}) | " if weight > 0 else "- | ")
         lines.append(
             f"| {label} | {a['job']} | {start} | {a['batch_snapshots']} x {a['batch_points']} | "
             f"{a['residual_weight']:g} | {emphasis}{a['learning_rate']:g} | {r['devices'][0]} | "

@@ -38,8 +38,8 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--weights", default=None, help="weights folder (default: shipped)")
     s.add_argument("--samples", type=_positive(int), default=None,
                    help="Galerkin sample points in all (a uniform grid has about N ** (1/d) "
-                   "per direction; default 512 / 4096 / 4096 in 1 / 2 / 3 dimensions, 2048 "
-                   "random points above)")
+                   "per direction; default the equation's own number where it states one, "
+                   "else 512 / 4096 / 4096 in 1 / 2 / 3 dimensions, 2048 random points above)")
     s.add_argument("--sampler", choices=("uniform", "random", "steep"), default="uniform",
                    help="fixed uniform grid, or points redrawn every step: uniformly at "
                    "random, or denser where the solution is steep")

@@ -35,7 +35,10 @@ class RDE(AbstractEquation):
     of this model (our reference) differs from them by 1.0e-2, 4.6e-3, 3.1e-3 at the same
     `mu` (benchmarks/results/rde_colora_data_setup.md says how the set-up was found).
     Compare a reduced model with the data through `compare(..., data=...)` /
-    `neural-galerkin solve rde --data DIR`, with the model's own solution by default.
+    `neural-galerkin solve rde --data DIR`, with the model's own solution by default. The
+    shipped weights were trained on the data, then on this model's converged solutions at
+    the same parameters (an equation-driven solve follows the converged equation, which a
+    manifold of the data alone does not hold: benchmarks/results/rde_residual_along*.md).
 
     The model keeps no invariant (heat release, losses and injection change everything).
 

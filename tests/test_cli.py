@@ -74,8 +74,9 @@ def test_solve_fokker_planck_8d_shipped_d(tmp_path, capsys):
 @pytest.mark.parametrize("pde, argv, bound, fields", [
     # measured: 7.9e-3 at the default 0.85 against the exact solution on 64 x 64
     ("wave-2d", ["--reference", "exact", "--n-ref", "32"], 1e-2, ("u", "v")),
-    # measured: 4.0e-3 at the default 2.7 against the spectral reference on 512 points
-    ("rde", ["--n-ref", "256"], 5e-3, ("eta", "lambda")),
+    # measured: 8.4e-4 at the default 2.7 against the spectral reference on 512 points (the
+    # model trained on the data alone: 4.0e-3, their own distance from the equation)
+    ("rde", ["--n-ref", "256"], 2e-3, ("eta", "lambda")),
 ])
 def test_solve_shipped_systems_d(tmp_path, pde, argv, bound, fields):
     """The shipped two-field models, data-driven at their held-out default parameter: the
@@ -85,6 +86,21 @@ def test_solve_shipped_systems_d(tmp_path, pde, argv, bound, fields):
     report = json.loads(out_json.read_text())
     assert report["mu"] == RECIPES[pde].default_mu and report["rel_error"] < bound
     assert all(report[f"rel_error_{f}"] < 2 * bound for f in fields)
+
+
+@pytest.mark.slow  # an EQ solve to t1 = 20 (435 steps, about 20 s)
+def test_solve_rde_shipped_eq(tmp_path):
+    """The RDE from its shipped weights, equation-driven at the held-out default 2.7 through
+    the steepening detonation fronts: measured 9.0e-4 against the spectral reference, the
+    Galerkin residual at most 0.034 (the model trained on the data alone, which does not
+    hold the converged equation's solutions: 2.9e-2, residual up to 0.77)."""
+    out_json = tmp_path / "r.json"
+    assert main(["solve", "rde", "--n-ref", "256", "--json", str(out_json)]) == 0
+    report = json.loads(out_json.read_text())
+    assert report["mode"] == "eq" and report["mu"] == RECIPES["rde"].default_mu
+    assert report["rel_error"] < 2e-3 and report["rel_error_final"] < 3e-3
+    assert report["max_residual"] < 0.1
+    assert report["rel_error_eta"] < 3e-3 and report["rel_error_lambda"] < 3e-3
 
 
 @pytest.mark.slow  # the main job: a full EQ solve and the FD reference on 2048 points
