@@ -228,7 +228,7 @@ RECIPES["vlasov-colora"] = Recipe(
     "per parameter, extracted with `git show HEAD:data/vlasov/NAME > DIR/NAME`); "
     "`python benchmarks/vlasov_colora_train.py --data DIR --out OUT` (stages 1-6, float32, "
     "benchmarks/results/vlasov_colora_train.md), then `python benchmarks/budget_pretrain.py "
-    "vlasov-colora --data DIR --init OUT/stage_6 --residual-weight 0.1 ...` seven times "
+    "vlasov-colora --data DIR --init OUT/stage_6 --residual-weight 0.1 ...` eight times "
     "(benchmarks/results/budget_pretrain_gpu.md, budget_pretrain_cpu.md and "
     "budget_pretrain_early.md give each run's options)",
 )
