@@ -182,6 +182,16 @@ def as_conservation(conserve) -> Conservation | None:
     return Conservation(conserve) if conserve else None
 
 
+def value_and_gradient(u: Callable, x: Float[Array, " d"]):
+    """`u(x)` and its gradient in the layout invariant densities read: shape `(d,)` for a
+    scalar field, `(d, n_fields)` for a system (`u(x)` of shape `(n_fields,)`, by forward
+    mode, one pass per direction)."""
+    ux = u(x)
+    if jnp.ndim(ux) == 0:
+        return jax.value_and_grad(u)(x)
+    return ux, jnp.moveaxis(jax.jacfwd(u)(x), -1, 0)
+
+
 class InvariantConstraints(eqx.Module):
     """The machinery that keeps the invariants of a `Conservation` during one solve.
 
@@ -263,10 +273,7 @@ class InvariantConstraints(eqx.Module):
             x = env.points(self.grid)
 
             def weighted(x):
-                if need_grad:
-                    ux, grad = jax.value_and_grad(u)(x)
-                else:
-                    ux, grad = u(x), None
+                ux, grad = value_and_gradient(u, x) if need_grad else (u(x), None)
                 dens = jnp.stack([inv.density(x, ux, grad) for inv in self.invariants])
                 return dens * jnp.exp(-env.log_density(x))
 
@@ -276,10 +283,7 @@ class InvariantConstraints(eqx.Module):
             return self.weight * jnp.sum(vals, axis=0)
 
         def point(x):
-            if need_grad:
-                ux, grad = jax.value_and_grad(u)(x)
-            else:
-                ux, grad = u(x), None
+            ux, grad = value_and_gradient(u, x) if need_grad else (u(x), None)
             return jnp.stack([inv.density(x, ux, grad) for inv in self.invariants])
 
         return self.weight * jnp.sum(jax.vmap(point)(self.grid), axis=0)
