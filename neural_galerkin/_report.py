@@ -54,7 +54,9 @@ class ComparisonReport:
     """Relative L2 error in space at each of `ts`."""
     mass_drift: float
     """Largest relative drift of `int u dx` of the reduced solution, on the reference points;
-    for a system, the largest over its fields. For a density on R^d (random reference
+    for a system, the largest over its fields. A field whose mass is zero in the reference
+    (as the wave's `int v dx`) drifts relative to its largest `int |u| dx` there instead
+    (`zero_mass_scales`). For a density on R^d (random reference
     points): a Monte Carlo estimate, with a Gaussian envelope in the ansatz's own frame
     (see `mass_drift_se`)."""
     mass_drift_reference: float
