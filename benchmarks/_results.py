@@ -9,14 +9,17 @@ import numpy as np
 
 
 def save_table(out: str, name: str, lines: list[str], rows=None) -> None:
-    """Print the table `lines` and write it to `out/name.md` (and `rows` to `out/name.json`)."""
+    """Print the table `lines` and write it to `out/name.md` (and `rows` to `out/name.json`),
+    each file whole or not at all (`write_text_atomic`)."""
+    from neural_galerkin._files import write_text_atomic
+
     table = "\n".join(lines)
     print(table)
     folder = pathlib.Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.md").write_text(table + "\n")
+    write_text_atomic(folder / f"{name}.md", table + "\n")
     if rows is not None:
-        (folder / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
+        write_text_atomic(folder / f"{name}.json", json.dumps(rows, indent=2) + "\n")
 
 
 def machine() -> str:

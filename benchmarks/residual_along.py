@@ -66,7 +66,9 @@ def main():
              f"{int(s.stats['num_steps'])} steps; float64, {machine()}). `python "
              f"benchmarks/residual_along.py {args.pde}"
              + (" --weights W" if args.weights else "")
-             + (f" --mu {mu:g}" if args.mu is not None else "") + "`", "",
+             + (f" --mu {mu:g}" if args.mu is not None else "")
+             + (f" --times {args.times}" if args.times != 21 else "")
+             + (f" --name {args.name}" if args.name else "") + "`", "",
              "| t | residual along D | residual along EQ | D error | EQ error | "
              "abs(phi_EQ - phi_D) |", "|---|---|---|---|---|---|"]
     lines += [f"| {r['t']:g} | {r['residual_D']:.3f} | {r['residual_EQ']:.3f} | "
