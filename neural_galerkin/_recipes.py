@@ -158,7 +158,7 @@ RECIPES["allen-cahn-neumann"] = Recipe(
 # budget_pretrain_early.md): D 6.0e-3 / 7.9e-3, at t = 0 3.6e-2 / 4.1e-2. EQ (with the fields
 # balanced, `Wave2D.galerkin_field_weights`) reaches t1 at 5.1e-2 / 2.6e-2 (wave-2d_accuracy.md):
 # not the initial fit's error carried along, but the 15 online weights' tangent space, which
-# holds F to 1-2 % along D and up to 8.5 % along EQ (wave-2d_residual_along.md)
+# holds F to 1-3 % along D and up to 8.5 % along EQ (wave-2d_residual_along.md)
 RECIPES["wave-2d"] = Recipe(
     train_mus=(0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
     default_mu=0.85,
