@@ -184,12 +184,12 @@ def as_conservation(conserve) -> Conservation | None:
 
 def value_and_gradient(u: Callable, x: Float[Array, " d"]):
     """`u(x)` and its gradient in the layout invariant densities read: shape `(d,)` for a
-    scalar field, `(d, n_fields)` for a system (`u(x)` of shape `(n_fields,)`, by forward
-    mode, one pass per direction)."""
-    ux = u(x)
-    if jnp.ndim(ux) == 0:
+    scalar field (reverse mode), `(d, n_fields)` for a system (`u(x)` of shape
+    `(n_fields,)`; forward mode, one network evaluation and one tangent per direction)."""
+    if not jax.eval_shape(u, x).shape:
         return jax.value_and_grad(u)(x)
-    return ux, jnp.moveaxis(jax.jacfwd(u)(x), -1, 0)
+    ux, push = jax.linearize(u, x)
+    return ux, jax.vmap(push)(jnp.eye(x.shape[0], dtype=x.dtype))
 
 
 class InvariantConstraints(eqx.Module):
