@@ -37,17 +37,22 @@ VARIANTS = ("default", "rcond1e-4", "ridge1e-3", "rtol1e-8", "samples4x", "keep"
 
 
 def options(name: str, eq, keep: str | None) -> dict:
-    samples = ng.default_samples(eq)
-    if name == "samples4x" and not isinstance(samples, int):
-        raise SystemExit(f"{eq.name}'s default samples are not a count: drop samples4x")
-    return {
-        "default": {},
-        "rcond1e-4": dict(lstsq=ng.LeastSquares(rcond=1e-4)),
-        "ridge1e-3": dict(lstsq=ng.LeastSquares(ridge=1e-3)),
-        "rtol1e-8": dict(stepsize_controller=dfx.PIDController(rtol=1e-8, atol=1e-10)),
-        "samples4x": dict(samples=4 * samples if isinstance(samples, int) else samples),
-        "keep": dict(conserve=ng.Conservation((keep,), method="projection")),
-    }[name]
+    """The solve's keyword arguments of the variant `name` (only its own are built: an
+    equation that keeps no invariant has no `keep`)."""
+    if name == "rcond1e-4":
+        return dict(lstsq=ng.LeastSquares(rcond=1e-4))
+    if name == "ridge1e-3":
+        return dict(lstsq=ng.LeastSquares(ridge=1e-3))
+    if name == "rtol1e-8":
+        return dict(stepsize_controller=dfx.PIDController(rtol=1e-8, atol=1e-10))
+    if name == "samples4x":
+        samples = ng.default_samples(eq)
+        if not isinstance(samples, int):
+            raise SystemExit(f"{eq.name}'s default samples are not a count: drop samples4x")
+        return dict(samples=4 * samples)
+    if name == "keep":
+        return dict(conserve=ng.Conservation((keep,), method="projection"))
+    return {}
 
 
 def main():
@@ -91,7 +96,8 @@ def main():
     shown = [0, len(ts) // 2, len(ts) - 1]
     lines = [f"{args.pde}, model {args.weights or 'shipped'}: EQ from the fitted phi(0) with "
              "one option of the solve changed at a time (`benchmarks/eq_solver_options.py`: "
-             f"the variants; `keep` holds {keep} by projection); errors against the "
+             "the variants" + (f"; `keep` holds {keep} by projection" if keep else "")
+             + "); errors against the "
              f"equation's reference ({machine()}, float64; times include compilation). "
              f"`python benchmarks/eq_solver_options.py {args.pde}"
              + (" --weights W" if args.weights else "")
