@@ -9,9 +9,9 @@ space along the path, `residual_along.py`), not from how the small system is sol
         [--variants NAME ...] [--keep INVARIANT] [--name NAME] [--out benchmarks/results]
 
 Variants: `default`, `rcond1e-4` (`LeastSquares(rcond=1e-4)`; default 1e-10), `ridge1e-3`
-(`LeastSquares(ridge=1e-3)`), `rtol1e-8` (PID rtol 1e-8, atol 1e-10; default 1e-6 / 1e-8),
-`samples4x` (four times the default Galerkin samples), `keep` (`--keep`'s invariant by
-projection). Float64; at most 2000 steps a solve. Writes `NAME.md/.json` (default
+and `ridge1e-2` (`LeastSquares(ridge=...)`), `rtol1e-8` (PID rtol 1e-8, atol 1e-10; default
+1e-6 / 1e-8), `samples4x` (four times the default Galerkin samples), `keep` (`--keep`'s
+invariant by projection). Float64; at most 2000 steps a solve. Writes `NAME.md/.json` (default
 `PDE_eq_solver_options`).
 """
 
@@ -33,7 +33,7 @@ from neural_galerkin._cli import shipped_equation  # noqa: E402
 from neural_galerkin._compare import relative_error, relative_error_over_time  # noqa: E402
 from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
 
-VARIANTS = ("default", "rcond1e-4", "ridge1e-3", "rtol1e-8", "samples4x", "keep")
+VARIANTS = ("default", "rcond1e-4", "ridge1e-3", "ridge1e-2", "rtol1e-8", "samples4x", "keep")
 
 
 def options(name: str, eq, keep: str | None) -> dict:
@@ -41,8 +41,8 @@ def options(name: str, eq, keep: str | None) -> dict:
     equation that keeps no invariant has no `keep`)."""
     if name == "rcond1e-4":
         return dict(lstsq=ng.LeastSquares(rcond=1e-4))
-    if name == "ridge1e-3":
-        return dict(lstsq=ng.LeastSquares(ridge=1e-3))
+    if name in ("ridge1e-3", "ridge1e-2"):
+        return dict(lstsq=ng.LeastSquares(ridge=float(name[len("ridge"):])))
     if name == "rtol1e-8":
         return dict(stepsize_controller=dfx.PIDController(rtol=1e-8, atol=1e-10))
     if name == "samples4x":
