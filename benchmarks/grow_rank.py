@@ -8,7 +8,8 @@ are predicted by new rows of the hypernetwork's last layer that start at zero, s
 model's data-driven solution is the old one's (checked here at two `(t, mu)`, up to the
 float32 round-off of a longer sum) while its tangent space has `extra` more directions per
 layer. Continue training it with `budget_pretrain.py --init OUT` (or `neural-galerkin pretrain
---init OUT`). Needs a model with one scale per rank component (`per_rank`) and no pool.
+--init OUT`). Needs a model with one scale per rank component (`per_rank`), no pool and no
+Gaussian envelope.
 """
 
 import argparse
@@ -31,9 +32,9 @@ def online_leaves(net) -> list[tuple[str, int]]:
 
 def grow_rank(model: ng.CoLoRAModel, extra: int, key) -> ng.CoLoRAModel:
     config = model.config
-    if not config.per_rank or config.pool_rank:
-        raise SystemExit("grow_rank needs a model with one scale per rank component and no "
-                         "pool")
+    if not config.per_rank or config.pool_rank or any(config.unbounded):
+        raise SystemExit("grow_rank needs a model with one scale per rank component, no "
+                         "pool and no Gaussian envelope (an equation on R^d)")
     r = config.rank
     grown_config = dataclasses.replace(config, rank=r + extra)
     fresh = ng.make_model(grown_config, key=key)
