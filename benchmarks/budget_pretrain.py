@@ -9,6 +9,8 @@ alone would stop mid-schedule, at a high rate). Writes the model and a JSON reco
         [--batch-snapshots 32 --batch-points 4096] [--learning-rate 1e-3]
         [--residual-weight 0.1 --residual-points 256 --residual-snapshots 16]
         [--early-weight 20 --early-fade 0.025]
+        [--tangent-weight 1 --tangent-sigma 0.1 --tangent-points 128 --tangent-snapshots 8]
+        [--tangent-anchors ANCHORS.npz]
 
 JOB names the data and held-out parameters: `vlasov-colora` (the CoLoRA authors' HDF5 folder,
 held out 0.25, 0.35), `rde` (their RDE folder, held out 2.3, 2.7), `burgers-2d` (their 2D
@@ -85,6 +87,17 @@ def main():
     p.add_argument("--early-fade", type=float, default=None,
                    help="the time over which that emphasis fades (default: a 40th of the data's "
                    "time span)")
+    p.add_argument("--tangent-weight", type=float, default=0.0,
+                   help="weight of the tangent-space term (pretrain's tangent_weight: the "
+                   "Galerkin least-squares residual at perturbed online weights)")
+    p.add_argument("--tangent-sigma", type=float, default=0.0,
+                   help="perturbation of the online weights in the tangent term, in units "
+                   "of their spread over the training trajectories")
+    p.add_argument("--tangent-anchors", default=None,
+                   help="an .npz of anchors (benchmarks/eq_anchors.py): the tangent term at "
+                   "these online weights, times and parameters instead of the trajectories'")
+    p.add_argument("--tangent-points", type=int, default=128)
+    p.add_argument("--tangent-snapshots", type=int, default=8)
     p.add_argument("--calibration-steps", type=int, default=400)
     p.add_argument("--reserve", type=float, default=40.0,
                    help="seconds kept for the final evaluation and saving")
@@ -119,6 +132,15 @@ def main():
         kw.update(pde=shipped_equation(args.job), residual_weight=args.residual_weight,
                   residual_points=args.residual_points,
                   residual_snapshots=args.residual_snapshots)
+    if args.tangent_weight > 0:
+        kw.update(pde=shipped_equation(args.job), tangent_weight=args.tangent_weight,
+                  tangent_sigma=args.tangent_sigma, tangent_points=args.tangent_points,
+                  tangent_snapshots=args.tangent_snapshots)
+        if args.tangent_anchors:
+            a = np.load(args.tangent_anchors)
+            kw["tangent_anchors"] = (a["phis"], a["ts"], a["mus"])
+    elif args.tangent_sigma > 0 or args.tangent_anchors:
+        p.error("--tangent-sigma and --tangent-anchors need --tangent-weight (the tangent term)")
     if args.init:
         model = ng.load_model(args.init)
         fresh = {}
