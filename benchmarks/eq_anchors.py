@@ -48,11 +48,11 @@ def main():
         p.error(f"--out must name an .npz file, got {args.out!r}")
     if args.times < 2:
         p.error("--times must be at least 2")
+    if args.mus is None and args.pde not in RECIPES:
+        p.error(f"{args.pde} has no recipe whose training parameters to take: give --mus")
     eq = shipped_equation(args.pde)
     model = ng.load_model(args.weights)
     mus = args.mus if args.mus is not None else RECIPES[args.pde].train_mus
-    if mus is None:
-        p.error(f"{args.pde} has no recipe training parameters: give --mus")
     ts = jnp.linspace(0.0, eq.t1, args.times)
     out = {k: [] for k in KEYS}
     if args.append:
@@ -69,6 +69,8 @@ def main():
         s = ng.solve(eq, model, 0.0, eq.t1, None, phi0, mu, saveat=dfx.SaveAt(ts=ts),
                      max_steps=args.max_steps, residual_tol=None, throw=False)
         ok = np.all(np.isfinite(np.asarray(s.phis)), axis=1)
+        if not ok.any():
+            p.error(f"mu={mu:g}: the solve gave no online weights at the saved times")
         res = np.asarray(s.residuals)[ok]
         out["phis"].append(np.asarray(s.phis)[ok])
         out["ts"].append(np.asarray(ts)[ok])

@@ -30,13 +30,27 @@ import neural_galerkin as ng  # noqa: E402
 from neural_galerkin._cli import shipped_equation  # noqa: E402
 from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
 
+DEFAULT_SIGMAS = [0.0, 0.1, 0.3, 1.0]
+
+
+def command(args) -> str:
+    """The command line of the table's header, with the options given."""
+    line = f"python benchmarks/tangent_spread.py {args.pde}"
+    if args.weights:
+        line += f" --weights {args.weights}"
+    if args.mu is not None:
+        line += f" --mu {args.mu:g}"
+    if args.sigmas != DEFAULT_SIGMAS:
+        line += " --sigmas " + " ".join(f"{s:g}" for s in args.sigmas)
+    return line
+
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("pde")
     p.add_argument("--weights", default=None)
     p.add_argument("--mu", type=float, default=None, help="default: the recipe's default")
-    p.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 0.1, 0.3, 1.0])
+    p.add_argument("--sigmas", type=float, nargs="+", default=DEFAULT_SIGMAS)
     p.add_argument("--name", default=None)
     p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
@@ -55,8 +69,7 @@ def main():
              "hypernetwork's weights perturbed by sigma spreads (mean over 32 random training "
              "(t, mu), relative, squared as in pretraining's tangent term, ridge 1e-3, 256 "
              f"points), and at mu = {mu:g} how far EQ (fitted phi(0), 512 samples) strays from "
-             f"D in spreads (float64, {machine()}). `python benchmarks/tangent_spread.py "
-             f"{args.pde}{f' --mu {args.mu:g}' if args.mu is not None else ''}`", "",
+             f"D in spreads (float64, {machine()}). `{command(args)}`", "",
              "| sigma | tangent residual (squared) | its square root |", "|---|---|---|"]
     lines += [f"| {r['sigma']:g} | {r['tangent']:.2e} | {np.sqrt(r['tangent']):.3f} |"
               for r in sig]
