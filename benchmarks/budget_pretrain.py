@@ -109,6 +109,8 @@ def main():
         p.error(f"{args.job} trains on the CoLoRA authors' data: give --data")
     if args.calibration_steps < 2 or args.calibration_steps % 2:
         p.error("--calibration-steps must be an even number >= 2 (two halves: compile, time)")
+    if args.tangent_weight <= 0 and (args.tangent_sigma > 0 or args.tangent_anchors):
+        p.error("--tangent-sigma and --tangent-anchors need --tangent-weight (the tangent term)")
     start = time.time()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -139,8 +141,6 @@ def main():
         if args.tangent_anchors:
             a = np.load(args.tangent_anchors)
             kw["tangent_anchors"] = (a["phis"], a["ts"], a["mus"])
-    elif args.tangent_sigma > 0 or args.tangent_anchors:
-        p.error("--tangent-sigma and --tangent-anchors need --tangent-weight (the tangent term)")
     if args.init:
         model = ng.load_model(args.init)
         fresh = {}

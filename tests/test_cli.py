@@ -152,26 +152,27 @@ def test_solve_burgers_shipped_d(tmp_path):
          "balanced or one number per field ('u', 'v'), comma-separated"),
         (["solve", "wave-2d", "--field-weights", "1"], "field_weights must be 2 positive "
          "finite numbers, one per field ('u', 'v')"),
-        (["pretrain", "--out", "/tmp/x"], "give a PDE name"),
-        (["pretrain", "burgers-2d", "--out", "/tmp/x"], "burgers-2d is trained on data, not "
+        (["pretrain", "--out", "OUT"], "give a PDE name"),
+        (["pretrain", "burgers-2d", "--out", "OUT"], "burgers-2d is trained on data, not "
          "on FD trajectories: give --data FILE.npz. The shipped weights come from the CoLoRA "
          "authors' 2D Burgers snapshots"),
-        (["pretrain", "--data", "/nonexistent.npz", "--out", "/tmp/x"], "no data file"),
-        (["pretrain", "--data", "DATA", "--out", "/tmp/x", "--exclude-mu", "0.7"],
+        (["pretrain", "--data", "/nonexistent.npz", "--out", "OUT"], "no data file"),
+        (["pretrain", "--data", "DATA", "--out", "OUT", "--exclude-mu", "0.7"],
          "not all of these are among the data's mu (1, 2)"),
-        (["pretrain", "--data", "DATA", "--out", "/tmp/x", "--residual-points", "64"],
+        (["pretrain", "--data", "DATA", "--out", "OUT", "--residual-points", "64"],
          "--residual-points needs a residual term"),
-        (["pretrain", "burgers", "--data", "DATA", "--out", "/tmp/x", "--residual-weight", "1",
+        (["pretrain", "burgers", "--data", "DATA", "--out", "OUT", "--residual-weight", "1",
           "--residual-points", "0"], "--residual-points must be at least 1, got 0"),
-        (["pretrain", "--data", "DATA", "--out", "/tmp/x", "--tangent-weight", "1"],
+        (["pretrain", "--data", "DATA", "--out", "OUT", "--tangent-weight", "1"],
          "--tangent-weight needs the PDE name"),
-        (["pretrain", "advection", "--data", "DATA", "--out", "/tmp/x", "--tangent-sigma",
+        (["pretrain", "advection", "--data", "DATA", "--out", "OUT", "--tangent-sigma",
           "0.3"], "--tangent-sigma needs --tangent-weight"),
-        (["pretrain", "advection", "--data", "DATA", "--out", "/tmp/x", "--train", "pool"],
+        (["pretrain", "advection", "--data", "DATA", "--out", "OUT", "--train", "pool"],
          "--train pool learns from the tangent term alone"),
     ],
 )
 def test_cli_errors(argv, message, capsys, tmp_path):
+    argv = [str(tmp_path / "out") if a == "OUT" else a for a in argv]  # not a shared /tmp path
     if "DATA" in argv:
         x0 = np.linspace(0, 1, 8, endpoint=False)
         np.savez(tmp_path / "d.npz", u=np.zeros((2, 3, 8)), mu=[1.0, 2.0], t=[0, 0.5, 1.0],
