@@ -1,11 +1,13 @@
 """Work-precision: D, EQ and FD side by side in one process, for one shipped equation.
 
-    python benchmarks/work_precision.py PDE [--weights DIR] [--mu MU] [--out benchmarks/results]
+    python benchmarks/work_precision.py PDE [--weights DIR] [--mu MU] [--reference fd|exact]
+                                        [--out benchmarks/results]
 
 At one held-out parameter (default: the recipe's default_mu): the FD reference on a fine grid
 (the equation's `reference_points`, else 4096 points in 1D, 512^2 in 2D; for d >= 4 the
-exact solution at random points), then
-- FD on a ladder of grids (d <= 3),
+exact solution at random points; `--reference exact`: the exact solution on that grid, for
+an equation that has one, where the models are more accurate than the FD reference), then
+- FD on a ladder of grids (d <= 3; with the exact reference up to the reference grid itself),
 - EQ over several sample counts and time tolerances,
 - D (the hypernetwork; its time is that of evaluating it on the grid of the FD solve that
   reaches its error, at the same times, so that both produce the same output),
@@ -72,6 +74,9 @@ def main():
     p.add_argument("pde")
     p.add_argument("--weights", default=None)
     p.add_argument("--mu", type=float, default=None)
+    p.add_argument("--reference", choices=("fd", "exact"), default=None,
+                   help="what the errors are measured against (default: FD in d <= 3, "
+                        "else the exact solution)")
     p.add_argument("--out", default="benchmarks/results")
     args = p.parse_args()
     key = args.pde.lower()
@@ -79,7 +84,9 @@ def main():
     model = ng.load_model(args.weights or shipped_weights(key))
     mu = args.mu if args.mu is not None else RECIPES[key].default_mu
     d = eq.ndim
-    reference = "fd" if d <= 3 else "exact"
+    reference = args.reference or ("fd" if d <= 3 else "exact")
+    if reference == "exact" and not isinstance(eq, pdes.AbstractExactEquation):
+        p.error(f"{key} has no exact solution: use --reference fd")
     n_ref = getattr(eq, "reference_points", None) or {1: 4096, 2: 512, 3: 96}.get(d, 8192)
     rows = []
     first = None
@@ -105,7 +112,8 @@ def main():
     ref_time = first.time_reference_s
     if d <= 3:
         ts = jnp.asarray(first.ts)
-        for n in (n for n in LADDERS[d] if n < n_ref and n_ref % n == 0):
+        top = n_ref if reference == "exact" else n_ref - 1  # FD on the reference's own grid
+        for n in (n for n in LADDERS[d] if n <= top and n_ref % n == 0):
             rows.append(fd_row(eq, mu, n, ts, first.u_ref, n_ref))
             print(rows[-1], flush=True)
     fd_rows = [r for r in rows if r["method"] == "FD"]

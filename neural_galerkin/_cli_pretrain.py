@@ -279,7 +279,7 @@ def pretrain_command(args) -> int:
             _say(f"{name}: {method} trajectories at mu = "
                  f"{', '.join(f'{m:g}' for m in rec.train_mus)} on {rec.n} points per "
                  "direction ...")
-        data = recipe_data(eq, rec, seed)
+        data = recipe_data(eq, rec, args.seed)  # the recipe's data seed unless --seed
     known = user_eq if user_eq is not None else (
         shipped_equation(str(args.pde)) if args.pde is not None else None)
     if known is not None and args.init is None and ckpt is None:

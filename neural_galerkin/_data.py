@@ -11,6 +11,8 @@ import numpy as np
 
 import pdes
 
+from ._recipes import Recipe
+
 
 @dataclasses.dataclass(frozen=True)
 class Trajectories:
@@ -193,14 +195,17 @@ def trajectories_from_fd(equation: pdes.AbstractEquation, mus, n: int, ts) -> Tr
     return _on_grid(equation, np.stack(us), mus, ts, n)
 
 
-def recipe_data(equation: pdes.AbstractEquation, recipe, seed: int | None = None):
+def recipe_data(equation: pdes.AbstractEquation, recipe: Recipe, seed: int | None = None):
     """A pretraining recipe's training data (`neural-galerkin pretrain PDE`): the exact
     solution at `recipe.n` scattered points (`recipe.data == "exact"`, drawn with `seed`,
-    default the recipe's), else the reference solve on `recipe.n` points per direction, at the
-    recipe's training parameters and `recipe.n_times` times in `[0, equation.t1]`."""
+    default the recipe's `data_seed`, else its `seed`), else the reference solve on
+    `recipe.n` points per direction, at the recipe's training parameters and
+    `recipe.n_times` times in `[0, equation.t1]`."""
     ts = np.linspace(0, equation.t1, recipe.n_times)
     if recipe.data == "exact":
-        key = jax.random.PRNGKey(recipe.seed if seed is None else seed)
+        if seed is None:
+            seed = recipe.data_seed if recipe.data_seed is not None else recipe.seed
+        key = jax.random.PRNGKey(seed)
         return trajectories_from_exact(equation, recipe.train_mus, ts, recipe.n, key=key)
     return trajectories_from_fd(equation, recipe.train_mus, recipe.n, ts)
 

@@ -24,6 +24,18 @@ def test_list_shows_burgers_2d_with_weights(capsys):
                            f"{RECIPES['burgers-2d'].default_mu:g}", "yes"]
 
 
+@pytest.mark.parametrize("name", sorted(k for k in RECIPES if shipped_weights(k).is_dir()))
+def test_shipped_weights_follow_their_recipe(name):
+    """Each shipped model has the network its recipe describes (`neural-galerkin pretrain
+    NAME` makes that network): width, depth, rank, frequencies and the other `model` keywords
+    of the recipe, and the recipe's equation and parameter range."""
+    config = json.loads((shipped_weights(name) / "config.json").read_text())
+    rec = RECIPES[name]
+    assert {k: config.get(k) for k in rec.model} == rec.model
+    assert config["equation"] == name
+    assert config["mu_range"] == [min(rec.train_mus), max(rec.train_mus)]
+
+
 def test_solve_burgers_2d_shipped_d(tmp_path):
     """The shipped 2D Burgers model (trained on the CoLoRA data) against FD from the same
     initial condition, on a coarse reference grid over a short time: at t = 0 the model's
