@@ -105,6 +105,9 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--width", type=int, default=None)
     t.add_argument("--depth", type=int, default=None)
     t.add_argument("--rank", type=int, default=None)
+    t.add_argument("--n-freq", type=int, default=None,
+                   help="Fourier frequencies per periodic direction in the input embedding "
+                   "(default: the recipe's, else 1)")
     t.add_argument("--residual-weight", type=float, default=None,
                    help="weight of the PDE residual in the loss (equation-aware pretraining; "
                    "needs a PDE name; default: the recipe's, 0 with --data)")

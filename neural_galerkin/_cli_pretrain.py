@@ -28,8 +28,8 @@ def read_resume(args, overrides):
         raise ValueError("give --init DIR (its weights, with a fresh optimiser and schedule) "
                          "or --resume DIR (the run itself, where it stopped), not both")
     if overrides:
-        raise ValueError(f"--resume keeps the run's configuration; drop --"
-                         f"{' --'.join(sorted(overrides))}")
+        raise ValueError(f"--resume keeps the run's configuration; drop "
+                         f"{' '.join(cli_option(k) for k in sorted(overrides))}")
     ckpt = load_checkpoint(args.resume)
     info = ckpt.run_info
     if args.pde is None and args.data is None and args.equation is None:
@@ -177,8 +177,14 @@ def pretrain_command(args) -> int:
     # everything that can be refused is, before data generation and training
     check_settings({k: getattr(args, k) for k in (*TRAINING_OPTIONS, "checkpoint_every",
                                                   "time_limit")}, cli_option)
-    overrides = {k: getattr(args, k) for k in ("width", "depth", "rank")
+    overrides = {k: getattr(args, k) for k in ("width", "depth", "rank", "n_freq")
                  if getattr(args, k) is not None}
+    for k, v in overrides.items():
+        if v < 1:
+            raise ValueError(f"{cli_option(k)} must be at least 1, got {v}")
+    if args.init is not None and overrides:
+        raise ValueError(f"--init keeps the model's configuration; drop "
+                         f"{' '.join(cli_option(k) for k in sorted(overrides))}")
     tangent_options = [cli_option(k) for k in ("tangent_weight", "tangent_sigma", "pool_rank")
                        if getattr(args, k) is not None] + (
                            ["--train"] if args.train != "all" else [])
@@ -288,10 +294,7 @@ def pretrain_command(args) -> int:
         model_kw.setdefault("boundaries", boundary_kinds(known))
     if known is not None and boundary_lift(known) is not None:
         model_kw.setdefault("pde", known)  # the network learns u minus the data's lift
-    if args.init is not None:
-        if overrides:
-            raise ValueError(f"--init keeps the model's configuration; drop --"
-                             f"{' --'.join(sorted(overrides))}")
+    if args.init is not None:  # (its configuration was checked against the overrides above)
         model_kw = {k: v for k, v in model_kw.items()
                     if k in ("pde", "residual_weight", "residual_points", "loss")}
         model_kw["init"] = load_model(args.init)

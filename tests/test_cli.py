@@ -175,6 +175,10 @@ def test_solve_burgers_shipped_d(tmp_path):
          "--residual-points needs a residual term"),
         (["pretrain", "burgers", "--data", "DATA", "--out", "OUT", "--residual-weight", "1",
           "--residual-points", "0"], "--residual-points must be at least 1, got 0"),
+        (["pretrain", "kdv", "--out", "OUT", "--n-freq", "0"],
+         "--n-freq must be at least 1, got 0"),
+        (["pretrain", "kdv", "--out", "OUT", "--init", "INIT", "--n-freq", "2"],
+         "--init keeps the model's configuration; drop --n-freq"),
         (["pretrain", "--data", "DATA", "--out", "OUT", "--tangent-weight", "1"],
          "--tangent-weight needs the PDE name"),
         (["pretrain", "advection", "--data", "DATA", "--out", "OUT", "--tangent-sigma",
@@ -185,6 +189,7 @@ def test_solve_burgers_shipped_d(tmp_path):
 )
 def test_cli_errors(argv, message, capsys, tmp_path):
     argv = [str(tmp_path / "out") if a == "OUT" else a for a in argv]  # not a shared /tmp path
+    argv = [str(shipped_weights("kdv")) if a == "INIT" else a for a in argv]
     if "DATA" in argv:
         x0 = np.linspace(0, 1, 8, endpoint=False)
         np.savez(tmp_path / "d.npz", u=np.zeros((2, 3, 8)), mu=[1.0, 2.0], t=[0, 0.5, 1.0],
