@@ -4,7 +4,8 @@
 # root:  bash benchmarks/budget_pretrain_gpu.sh WORKDIR BUDGET DATADIR
 # DATADIR holds the CoLoRA authors' colora_vlasov/ and colora_rde/ HDF5 folders. EXTRA (an
 # environment variable) is appended to every run's options (a quick local trial: smaller
-# batches).
+# batches). At the end every run's model and record are packed into WORKDIR/runs.tar.gz
+# (a borrowed machine may send back only a few files: one archive instead of some thirty).
 set -u
 work=$1 budget=$2 data=$3
 mkdir -p "$work"
@@ -24,4 +25,5 @@ run wave_big wave-2d --width 64 --depth 6 --rank 3 --n-freq 3 --batch-points 409
     --learning-rate 3e-3 --residual-weight 0.1
 run rde_r rde --data "$data/colora_rde" --init $w/rde --batch-points 512 --residual-weight 0.1
 wait
+(cd "$work" && tar -czf runs.tar.gz $(ls -d -- */model */record.json 2>/dev/null))
 for f in "$work"/*.log; do echo "== $f"; grep -v '"history"' "$f" | cut -c1-600 | tail -6; done
