@@ -170,7 +170,7 @@ def pretrain_command(args) -> int:
     from ._cli import load_equation, shipped_equation
     from ._data import recipe_data
     from ._lift import boundary_lift
-    from ._model import load_model
+    from ._model import SIZE_MINIMUM, load_model
     from ._recipes import RECIPES, default_recipe
     from ._training import check_settings, early_time_weights, load_trajectories, pretrain
 
@@ -180,8 +180,8 @@ def pretrain_command(args) -> int:
     overrides = {k: getattr(args, k) for k in ("width", "depth", "rank", "n_freq")
                  if getattr(args, k) is not None}
     for k, v in overrides.items():
-        if v < 1:
-            raise ValueError(f"{cli_option(k)} must be at least 1, got {v}")
+        if v < SIZE_MINIMUM[k]:
+            raise ValueError(f"{cli_option(k)} must be at least {SIZE_MINIMUM[k]}, got {v}")
     if args.init is not None and overrides:
         raise ValueError(f"--init keeps the model's configuration; drop "
                          f"{' '.join(cli_option(k) for k in sorted(overrides))}")
@@ -245,6 +245,7 @@ def pretrain_command(args) -> int:
         model_kw = overrides
         steps = 20_000 if args.steps is None else args.steps
         seed = 0 if args.seed is None else args.seed
+        data_seed = None
         if weight > 0:
             if args.pde is None and user_eq is None:
                 raise ValueError("--residual-weight needs the PDE name (or --equation) whose "
@@ -285,7 +286,10 @@ def pretrain_command(args) -> int:
             _say(f"{name}: {method} trajectories at mu = "
                  f"{', '.join(f'{m:g}' for m in rec.train_mus)} on {rec.n} points per "
                  "direction ...")
-        data = recipe_data(eq, rec, args.seed)  # the recipe's data seed unless --seed
+        # a resumed run draws its data as it did (runs from before `data_seed`: with `seed`)
+        data_seed = rec.points_seed(args.seed if ckpt is None
+                                    else ckpt.run_info.get("data_seed", args.seed))
+        data = recipe_data(eq, rec, data_seed)
     known = user_eq if user_eq is not None else (
         shipped_equation(str(args.pde)) if args.pde is not None else None)
     if known is not None and args.init is None and ckpt is None:
@@ -315,6 +319,7 @@ def pretrain_command(args) -> int:
                          if getattr(args, k) is not None}, pde=pde)
         steps, key, name = model_kw.pop("steps"), None, ckpt.model.config.equation
     run_info = {"pde": args.pde, "exclude_mu": list(args.exclude_mu), "seed": seed,
+                "data_seed": data_seed,
                 "data": None if args.data is None else str(pathlib.Path(args.data).resolve()),
                 "equation": None if args.equation is None else resolved_spec(args.equation)}
     model, history = pretrain(data, equation=name, steps=steps, key=key, resume=ckpt,

@@ -203,9 +203,7 @@ def recipe_data(equation: pdes.AbstractEquation, recipe: Recipe, seed: int | Non
     `recipe.n_times` times in `[0, equation.t1]`."""
     ts = np.linspace(0, equation.t1, recipe.n_times)
     if recipe.data == "exact":
-        if seed is None:
-            seed = recipe.data_seed if recipe.data_seed is not None else recipe.seed
-        key = jax.random.PRNGKey(seed)
+        key = jax.random.PRNGKey(recipe.points_seed(seed))
         return trajectories_from_exact(equation, recipe.train_mus, ts, recipe.n, key=key)
     return trajectories_from_fd(equation, recipe.train_mus, recipe.n, ts)
 

@@ -30,6 +30,12 @@ FORMAT_VERSION = 1
 BOUNDARY_KINDS = ("periodic", "dirichlet", "neumann", "unbounded")
 
 
+# the smallest sizes of a network (`ModelConfig`): a CoLoRA network has at least one hidden
+# layer between its first and last CoLoRA layers
+SIZE_MINIMUM = {"width": 1, "depth": 2, "rank": 1, "n_freq": 1, "hyper_width": 1,
+                "hyper_depth": 1}
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """Hyperparameters of a `CoLoRAModel`: everything needed to rebuild its structure."""
@@ -96,9 +102,9 @@ class ModelConfig:
                                 f"{'<' if strict else '<='} high")
         if self.log_mu and len(self.mu_range) == 2 and not self.mu_range[0] > 0:
             problems.append(f"log_mu needs a positive mu_range, got {self.mu_range}")
-        for name in ("width", "depth", "rank", "n_freq", "hyper_width", "hyper_depth"):
-            if not getattr(self, name) >= 1:
-                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name, least in SIZE_MINIMUM.items():
+            if not getattr(self, name) >= least:
+                problems.append(f"{name} must be at least {least}, got {getattr(self, name)}")
         if problems:
             raise ValueError("invalid ModelConfig: " + "; ".join(problems))
 

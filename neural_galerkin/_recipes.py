@@ -41,6 +41,13 @@ class Recipe:
     loss: str = "relative"
     learning_rate: float = 3e-3
 
+    def points_seed(self, seed: int | None = None) -> int:
+        """The seed that draws `"exact"` data's random points: `seed` where given (`pretrain
+        --seed`), else `data_seed`, else `seed`."""
+        if seed is not None:
+            return seed
+        return self.seed if self.data_seed is None else self.data_seed
+
 
 RECIPES: dict[str, Recipe] = {
     "burgers": Recipe(

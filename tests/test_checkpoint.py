@@ -179,6 +179,8 @@ def test_failed_checkpoint_write_keeps_the_one_before(waves, tmp_path, monkeypat
     (dict(lengths=(-1.0,)), r"lengths \(-1.0,\) must be positive"),
     (dict(lower=(0.0, 0.0)), "one entry per space direction"),
     (dict(mu_range=(0.0, 1.0), log_mu=True), "log_mu needs a positive mu_range"),
+    (dict(depth=1), "depth must be at least 2, got 1"),  # the network needs a hidden layer
+    (dict(n_freq=0), "n_freq must be at least 1, got 0"),
 ])
 def test_model_config_refuses_bad_ranges(kw, message, tmp_path):
     with pytest.raises(ValueError, match=message):
@@ -310,6 +312,33 @@ def test_cli_early_weight_run_resumes_exactly(npz, tmp_path, capsys):
     uniform = tmp_path / "uniform"  # and the weights change the run
     assert _pretrain_cli(npz, uniform, *early[:4]) == 0
     assert not tree_allclose(ng.load_model(uniform), ng.load_model(full), rtol=1e-6, atol=0)
+
+
+def test_cli_recipe_run_resumes_with_its_data_seed(tmp_path, monkeypatch, capsys):
+    """A recipe whose data points have their own seed (KdV: points 0, training key 5) records
+    both, and a resumed run draws its data with the points' seed, not the training one. The
+    recipe's data are cut down here (64 points, 5 times) to keep the test small."""
+    import dataclasses
+
+    import neural_galerkin._data as data_module
+
+    seeds = []
+    draw = data_module.recipe_data
+
+    def small_draw(eq, rec, seed=None):
+        seeds.append(rec.points_seed(seed))
+        return draw(eq, dataclasses.replace(rec, n=64, n_times=5), seed)
+
+    monkeypatch.setattr(data_module, "recipe_data", small_draw)
+    out = tmp_path / "w"
+    assert main(["pretrain", "kdv", "--out", str(out), "--width", "4", "--depth", "2",
+                 "--rank", "1", "--n-freq", "1", "--steps", "100", "--checkpoint-every", "50",
+                 "--time-limit", "1e-6"]) == 0
+    info = ng.load_checkpoint(out).run_info
+    assert (info["seed"], info["data_seed"]) == (5, 0)
+    assert main(["pretrain", "--resume", str(out)]) == 0
+    assert "trained 100 steps" in capsys.readouterr().out
+    assert seeds == [0, 0]
 
 
 def test_sigterm_leaves_a_checkpoint_that_resumes(npz, tmp_path, capsys):

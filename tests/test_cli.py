@@ -193,6 +193,8 @@ def test_solve_burgers_shipped_d(tmp_path):
           "--residual-points", "0"], "--residual-points must be at least 1, got 0"),
         (["pretrain", "kdv", "--out", "OUT", "--n-freq", "0"],
          "--n-freq must be at least 1, got 0"),
+        (["pretrain", "kdv", "--out", "OUT", "--depth", "1"],
+         "--depth must be at least 2, got 1"),
         (["pretrain", "kdv", "--out", "OUT", "--init", "INIT", "--n-freq", "2"],
          "--init keeps the model's configuration; drop --n-freq"),
         (["pretrain", "--data", "DATA", "--out", "OUT", "--tangent-weight", "1"],
