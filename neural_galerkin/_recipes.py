@@ -100,8 +100,8 @@ RECIPES: dict[str, Recipe] = {
     # 2.5e-2 with weight 1 (residual at t = 0: 0.33, 0.08, 0.07). Four Fourier frequencies
     # (the box is 60 long, a soliton about 1 wide), rank 3 and 60,000 steps: the first model
     # whose EQ follows both solitons through their collision at all three test wave numbers
-    # (largest error over t in [0, 8]: 2.3e-3 / 2.9e-3 / 4.0e-3 at 1.55 / 1.75 / 1.95, below
-    # D's). Trained in 130 s on an H100 (about 0.1 s a step on one CPU core: 1.7 hours); the
+    # (largest error over t in [0, 8]: 2.3e-3 / 2.9e-3 / 4.0e-3 at 1.55 / 1.75 / 1.95, at or
+    # below D's). Trained in 130 s on an H100 (about 0.1 s a step on one CPU core: 1.7 hours); the
     # model shipped before (width 32, rank 2, one frequency, 10,000 steps) is kept as
     # benchmarks/weights/kdv_v1: D ~1e-2, its EQ lost the solitons at the collision
     "kdv": Recipe(
