@@ -1,8 +1,9 @@
 """A KdV model of a chosen size trained from scratch on the recipe's data. Its defaults are
 the shipped model's recipe (rank 3, four Fourier frequencies in the input embedding: the box
-is 60 long, a soliton about 1 wide) except the number of steps: with `--steps 60000` it is
-`neural-galerkin pretrain kdv` (which draws the same data and training key); the
-default 23,000 steps is the CPU run of the "larger model" study in docs/benchmarks.md.
+is 60 long, a soliton about 1 wide) except the number of steps: `--steps 60000` made the
+shipped weights (float32, on a GPU). `neural-galerkin pretrain kdv` has the same data,
+settings and key but trains in float64, as the command line does, so its weights differ;
+the default 23,000 steps is the CPU run of the "larger model" study in docs/benchmarks.md.
 
     python benchmarks/kdv_larger_model.py --out DIR [--steps 23000] [--time-limit 2500]
         [--width 48 --depth 5 --rank 3 --n-freq 4] [--residual-points 128] [--seed 5]

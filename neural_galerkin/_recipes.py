@@ -101,8 +101,10 @@ RECIPES: dict[str, Recipe] = {
     # (the box is 60 long, a soliton about 1 wide), rank 3 and 60,000 steps: the first model
     # whose EQ follows both solitons through their collision at all three test wave numbers
     # (largest error over t in [0, 8]: 2.3e-3 / 2.9e-3 / 4.0e-3 at 1.55 / 1.75 / 1.95, at or
-    # below D's). Trained in 130 s on an H100 (about 0.1 s a step on one CPU core: 1.7 hours); the
-    # model shipped before (width 32, rank 2, one frequency, 10,000 steps) is kept as
+    # below D's). Trained in float32 in 130 s on an H100 (benchmarks/kdv_larger_model.py
+    # --steps 60000; about 0.1 s a step on one CPU core: 1.7 hours; `pretrain kdv` trains in
+    # float64, as the command line computes, so its weights differ in the bits); the model
+    # shipped before (width 32, rank 2, one frequency, 10,000 steps) is kept as
     # benchmarks/weights/kdv_v1: D ~1e-2, its EQ lost the solitons at the collision
     "kdv": Recipe(
         train_mus=(1.5, 1.6, 1.7, 1.8, 1.9, 2.0),
