@@ -29,23 +29,22 @@ from neural_galerkin._training import pretrain
 
 
 def main():
+    rec = RECIPES["kdv"]  # the defaults of the sizes, residual points and seed are its
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
     p.add_argument("--steps", type=int, default=23_000)
     p.add_argument("--time-limit", type=float, default=None, help="seconds")
-    p.add_argument("--width", type=int, default=48)
-    p.add_argument("--depth", type=int, default=5)
-    p.add_argument("--rank", type=int, default=3)
-    p.add_argument("--n-freq", type=int, default=4)
-    p.add_argument("--residual-points", type=int, default=128)
-    p.add_argument("--seed", type=int, default=5)
+    for size in ("width", "depth", "rank", "n_freq"):
+        p.add_argument("--" + size.replace("_", "-"), type=int, default=rec.model[size])
+    p.add_argument("--residual-points", type=int, default=rec.residual_points)
+    p.add_argument("--seed", type=int, default=rec.seed, help="the training key")
     args = p.parse_args()
     eq = shipped_equation("kdv")
-    rec = RECIPES["kdv"]
     start = time.time()
     model, h = pretrain(recipe_data(eq, rec), equation="kdv", width=args.width,
                         depth=args.depth, rank=args.rank, n_freq=args.n_freq,
-                        online_shift=True, steps=args.steps, key=jr.PRNGKey(args.seed), pde=eq,
+                        online_shift=rec.model["online_shift"], steps=args.steps,
+                        key=jr.PRNGKey(args.seed), pde=eq,
                         residual_weight=rec.residual_weight,
                         residual_points=args.residual_points, learning_rate=rec.learning_rate,
                         log_every=500, time_limit=args.time_limit, progress=False,
