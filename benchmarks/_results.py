@@ -98,3 +98,29 @@ def load_data_problem(args):
     model = ng.load_model(args.weights or shipped_weights(args.pde))
     return (shipped_equation(args.pde), model, ng.load_trajectories(args.data),
             args.mus or RECIPES[args.pde].test_mus)
+
+
+def add_trajectory_arguments(p, times: int) -> None:
+    """The arguments of a study of one shipped PDE's solves at one parameter against its
+    reference: the PDE, `--weights` (default the shipped ones), `--mu` (default the recipe's
+    default), `--times` (saved times, default `times`), `--n-ref`, `--name`, `--out`."""
+    p.add_argument("pde")
+    p.add_argument("--weights", default=None)
+    p.add_argument("--mu", type=float, default=None, help="default: the recipe's default")
+    p.add_argument("--times", type=int, default=times)
+    p.add_argument("--n-ref", type=int, default=None,
+                   help="reference grid points per direction (default: the equation's)")
+    p.add_argument("--name", default=None)
+    p.add_argument("--out", default="benchmarks/results")
+
+
+def load_trajectory_problem(args):
+    """`(equation, model, mu, n_ref)` from the arguments of `add_trajectory_arguments`."""
+    import neural_galerkin as ng
+    from neural_galerkin._cli import shipped_equation
+    from neural_galerkin._recipes import RECIPES, shipped_weights
+
+    eq = shipped_equation(args.pde)
+    model = ng.load_model(args.weights or shipped_weights(args.pde))
+    mu = RECIPES[args.pde].default_mu if args.mu is None else args.mu
+    return eq, model, mu, args.n_ref or eq.reference_points or 256

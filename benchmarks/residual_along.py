@@ -22,31 +22,25 @@ jax.config.update("jax_enable_x64", True)
 import diffrax as dfx  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from _results import machine, save_table  # noqa: E402
+from _results import (  # noqa: E402
+    add_trajectory_arguments,
+    load_trajectory_problem,
+    machine,
+    save_table,
+)
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
-from neural_galerkin._cli import shipped_equation  # noqa: E402
 from neural_galerkin._compare import relative_error_over_time  # noqa: E402
-from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("pde")
-    p.add_argument("--weights", default=None)
-    p.add_argument("--mu", type=float, default=None, help="default: the recipe's default")
-    p.add_argument("--times", type=int, default=21)
-    p.add_argument("--n-ref", type=int, default=None,
-                   help="reference grid points per direction (default: the equation's)")
-    p.add_argument("--name", default=None)
-    p.add_argument("--out", default="benchmarks/results")
+    add_trajectory_arguments(p, times=21)
     args = p.parse_args()
-    eq = shipped_equation(args.pde)
-    model = ng.load_model(args.weights or shipped_weights(args.pde))
-    mu = RECIPES[args.pde].default_mu if args.mu is None else args.mu
+    eq, model, mu, n_ref = load_trajectory_problem(args)
     ts = jnp.linspace(0.0, eq.t1, args.times)
-    ref = pdes.reference_solve(eq, mu, args.n_ref or eq.reference_points or 256, ts)
+    ref = pdes.reference_solve(eq, mu, n_ref, ts)
     d = ng.predict(model, ts, mu)
     along_d = np.asarray(ng.manifold_residual(eq, model, mu, ts))
     phi0, _ = ng.fit_initial_condition(eq, model, mu=mu)

@@ -64,7 +64,11 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--field-weights", default=None, metavar="plain|balanced|W1,W2,...",
                    help="a system's fields in the least squares: all 1, balanced by the size "
                    "of their u_t, or one weight per field (default: the equation's; "
-                   "balanced for wave-2d)")
+                   "plain)")
+    s.add_argument("--gradient-weights", default=None, metavar="none|FIELD=W,...",
+                   help="the gradient of these fields' residuals in the least squares too, "
+                   "with these weights (a Sobolev norm), or none (default: the equation's; "
+                   "wave-2d: u weighted by the wave speed, its energy norm)")
     s.add_argument("--conserve-method", choices=("constraint", "projection", "both"),
                    default="both", help="constrained least squares, projection after each "
                    "step (round-off), or both")

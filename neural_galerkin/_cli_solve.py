@@ -26,7 +26,7 @@ def solve_command(args) -> int:
     from ._recipes import RECIPES, shipped_weights
     from ._sampling import RandomSampler, SteepSampler
     from ._solution import GalerkinResidualWarning
-    from ._solve import as_field_weights
+    from ._solve import as_field_weights, as_gradient_weights
 
     for path, what in ((args.json, "--json"), (args.plot, "--plot")):
         if path is not None:
@@ -91,6 +91,16 @@ def solve_command(args) -> int:
             raise ValueError(f"--field-weights {args.field_weights}: give plain, balanced or "
                              f"one number per field {eq.fields}, comma-separated") from None
     as_field_weights(field_weights, eq, model)  # refused before any work
+    gradient_weights = args.gradient_weights
+    if gradient_weights is not None and gradient_weights != "none":
+        try:
+            pairs = [item.split("=") for item in gradient_weights.split(",")]
+            gradient_weights = {name.strip(): float(w) for name, w in pairs}
+        except ValueError:
+            raise ValueError(f"--gradient-weights {args.gradient_weights}: give none or "
+                             f"FIELD=WEIGHT pairs over the fields {eq.fields}, "
+                             "comma-separated") from None
+    as_gradient_weights(gradient_weights, eq)
     data = None
     if args.data is not None:
         from ._data import load_trajectories
@@ -112,7 +122,7 @@ def solve_command(args) -> int:
                          reference=None if data is not None else reference, data=data,
                          samples=samples, rtol=args.rtol, atol=args.rtol * 1e-2,
                          progress_meter=meter, conserve=conservation,
-                         field_weights=field_weights)
+                         field_weights=field_weights, gradient_weights=gradient_weights)
     total = time.perf_counter() - start
     r = report
     rows = [("pde", key), ("mu", f"{r.mu:g}"), ("mode", r.mode), ("final time", f"{r.t1:g}"),

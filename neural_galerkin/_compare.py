@@ -25,7 +25,7 @@ from ._predict import predict
 from ._report import ComparisonReport
 from ._sampling import ansatz_moments
 from ._solution import Solution
-from ._solve import as_field_weights, check_kept, solve
+from ._solve import as_field_weights, as_gradient_weights, check_kept, solve
 from ._timing import compile_and_run
 
 
@@ -137,6 +137,7 @@ def compare(
     residual_tol: float | None = 0.1,
     data: Trajectories | None = None,
     field_weights: Sequence[float] | str | None = None,
+    gradient_weights: dict[str, float] | str | None = None,
 ) -> ComparisonReport:
     """Solve at `mu` (equation-driven `mode="eq"` or data-driven `mode="d"`), solve the
     reference on `n_ref` points per direction, and compare them at `n_times` equally spaced
@@ -171,8 +172,10 @@ def compare(
     reference's own value shows its error level. `max_steps` caps the EQ solve: a reduced
     solution that leaves what the network can represent becomes stiff and crawls, and is
     better stopped with an error than left running for an hour. `residual_tol` as in
-    `solve`, and `field_weights` (a system's fields in the least squares). Every option is
-    checked before the reference is computed.
+    `solve`, and `field_weights`, `gradient_weights` (the norm of the least squares, as in
+    `solve`; the start is fitted with the same gradient rows where it is the equation's
+    initial condition, in values where it is a data snapshot). Every option is checked
+    before the reference is computed.
     """
     if mode not in ("eq", "d"):
         raise ValueError(f"mode must be 'eq' or 'd', got {mode!r}")
@@ -181,9 +184,11 @@ def compare(
     # the reduced solve's options, the same whatever the reference (the fields' weights
     # normalised here, so checked before any work; all 1 stays "plain", not the default)
     weights = as_field_weights(field_weights, equation, model)
+    as_gradient_weights(gradient_weights, equation)
     options = dict(samples=samples, rtol=rtol, atol=atol, progress_meter=progress_meter,
                    conserve=conserve, max_steps=max_steps, residual_tol=residual_tol,
-                   field_weights="plain" if weights is None else weights)
+                   field_weights="plain" if weights is None else weights,
+                   gradient_weights=gradient_weights)
     if data is not None:
         return _compare_with_data(equation, model, mu, data, mode=mode, t1=t1, options=options)
     if t1 is None:
@@ -271,8 +276,9 @@ def _run(equation, model, mu, mode, t0, ts, x, options, u0=None, fit_points=None
                     time_compile_s=time_compile, num_steps=0)
     samples = options["samples"]
     start = time.perf_counter()
-    phi0, fit_err = fit_initial_condition(equation, model, u0, mu=mu, t0=t0,
-                                          samples=samples if fit_points is None else fit_points)
+    phi0, fit_err = fit_initial_condition(
+        equation, model, u0, mu=mu, t0=t0, samples=samples if fit_points is None else fit_points,
+        gradient_weights=options["gradient_weights"] if u0 is None else None)
     time_fit = time.perf_counter() - start
     sol, times = compile_and_run(
         lambda phi0: solve(equation, model, t0, ts[-1], None, phi0, mu, samples=samples,
@@ -282,7 +288,8 @@ def _run(equation, model, mu, mode, t0, ts, x, options, u0=None, fit_points=None
                            progress_meter=options["progress_meter"],
                            conserve=options["conserve"], max_steps=options["max_steps"],
                            residual_tol=options["residual_tol"],
-                           field_weights=options["field_weights"], throw=False),
+                           field_weights=options["field_weights"],
+                           gradient_weights=options["gradient_weights"], throw=False),
         phi0)
     sol = check_solution(sol)
     residuals = np.asarray(sol.residuals)

@@ -88,10 +88,21 @@ class AbstractEquation(eqx.Module):
     # the default weights of a system's fields in the Galerkin least squares: "plain" (all 1)
     # or "balanced" (by the size of each field's u_t; see `neural_galerkin.solve`)
     galerkin_field_weights: ClassVar[str] = "plain"
+    # the fields whose residual's spatial gradient also enters the Galerkin least squares (a
+    # Sobolev norm; weights `galerkin_gradient_weights(mu)`); default: none
+    galerkin_gradient_fields: ClassVar[tuple[str, ...]] = ()
     # the default number of Galerkin sample points (a uniform grid of about that many; None: the
     # dimension's default, see `neural_galerkin.default_samples`); set where that grid does not
     # resolve the solution's smallest scale
     galerkin_samples: ClassVar[int | None] = None
+
+    def galerkin_gradient_weights(self, mu: ArrayLike) -> Float[Array, " g"]:
+        """The weights of the `galerkin_gradient_fields`' gradient rows at `mu` (one per
+        field named there; traceable in `mu`): the least squares then minimises
+        `sum_k w_k^2 ||u_k_t - F_k||^2 + sum_j g_j^2 ||grad(u_j_t - F_j)||^2`. Default: 1
+        each. `pdes.Wave2D` weights `grad(u_t - v)` by the wave speed: its energy norm."""
+        del mu
+        return jnp.ones(len(self.galerkin_gradient_fields))
 
     @property
     def ndim(self) -> int:

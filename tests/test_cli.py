@@ -180,6 +180,10 @@ def test_solve_burgers_shipped_d(tmp_path):
          "balanced or one number per field ('u', 'v'), comma-separated"),
         (["solve", "wave-2d", "--field-weights", "1"], "field_weights must be 2 positive "
          "finite numbers, one per field ('u', 'v')"),
+        (["solve", "wave-2d", "--gradient-weights", "u=x"], "--gradient-weights u=x: give "
+         "none or FIELD=WEIGHT pairs over the fields ('u', 'v'), comma-separated"),
+        (["solve", "wave-2d", "--gradient-weights", "w=1"], "gradient_weights must map fields "
+         "of ('u', 'v') to positive finite numbers"),
         (["pretrain", "--out", "OUT"], "give a PDE name"),
         (["pretrain", "burgers-2d", "--out", "OUT"], "burgers-2d is trained on data, not "
          "on FD trajectories: give --data FILE.npz. The shipped weights come from the CoLoRA "
