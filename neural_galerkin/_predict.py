@@ -1,5 +1,7 @@
 """The data-driven prediction, and the Galerkin residual along it."""
 
+from collections.abc import Sequence
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -11,6 +13,7 @@ from ._checks import check_mu, diagnostic_points, net_lift, sample_points
 from ._galerkin import GalerkinField, LeastSquares
 from ._model import CoLoRAModel
 from ._solution import RESULTS, Solution
+from ._solve import as_field_weights, as_gradient_weights, gradient_rows
 
 
 def predict(model: CoLoRAModel, ts: ArrayLike, mu: ArrayLike, *,
@@ -56,6 +59,8 @@ def _predict(hyper, ts, mu):
 def manifold_residual(
     equation: pdes.AbstractEquation, model: CoLoRAModel, mu: ArrayLike, ts: ArrayLike, *,
     samples: int | ArrayLike | None = None, lstsq: LeastSquares = LeastSquares(),
+    field_weights: Sequence[float] | str | None = None,
+    gradient_weights: dict[str, float] | str | None = None,
 ) -> Float[Array, " t"]:
     """The relative Galerkin residual `||J phi_dot - F|| / ||F||` along the hypernetwork's
     own trajectory `phi = h(t, mu)` (at a training `mu`, along the training data).
@@ -64,11 +69,15 @@ def manifold_residual(
     order one, the network's tangent space does not contain the PDE's right-hand side and the
     equation-driven solve will drift from the truth, however small the time step. As in
     `solve`, the least squares is solved on `samples` and its residual measured on points
-    it did not fit.
+    it did not fit, and in the same norm: `field_weights`, `gradient_weights` as in `solve`
+    (default the equation's).
     """
     mu = check_mu(equation, model, mu)
     pts = sample_points(equation, samples)
-    field = GalerkinField(equation, model.net, pts, lstsq, lift=net_lift(equation, model.net))
+    field = GalerkinField(equation, model.net, pts, lstsq, lift=net_lift(equation, model.net),
+                          field_weights=as_field_weights(field_weights, equation, model),
+                          **gradient_rows(as_gradient_weights(gradient_weights, equation),
+                                          equation, mu))
     ts = jnp.atleast_1d(jnp.asarray(ts, dtype=jnp.zeros(()).dtype))
     return _manifold_residual(field, diagnostic_points(equation, pts.shape[0]), model.hyper,
                               ts, jnp.asarray(mu, float))

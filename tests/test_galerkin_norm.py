@@ -139,3 +139,15 @@ def test_the_energy_norm_keeps_the_wave_on_the_equation():
         errors[name] = np.linalg.norm(np.asarray(sol.evaluate(x))[0] - ref) / np.linalg.norm(ref)
     assert errors["energy"] < 7e-3 and errors["balanced"] > 1.5 * errors["energy"], errors
     assert errors["plain"] > 3 * errors["balanced"], errors
+
+
+def test_the_manifold_residual_is_measured_in_the_solves_norm():
+    """`manifold_residual` defaults to the equation's norm, as `solve` does: for the wave the
+    energy norm, the same as naming its weight, not the L2 norm's."""
+    model = ng.load_pretrained("wave-2d")
+    mu, ts = 0.85, jnp.array([0.3, 0.6])
+    default = ng.manifold_residual(WAVE, model, mu, ts, samples=256)
+    named = ng.manifold_residual(WAVE, model, mu, ts, samples=256, gradient_weights={"u": mu})
+    l2 = ng.manifold_residual(WAVE, model, mu, ts, samples=256, gradient_weights="none")
+    np.testing.assert_allclose(default, named, rtol=1e-12)
+    assert np.all(np.abs(np.asarray(l2) - np.asarray(default)) > 1e-3 * np.asarray(default))
