@@ -377,7 +377,7 @@ def _report(equation, mu, mode, reference, n_ref, ts, x, us_ref, cell, run, time
         n_ref=n_ref, rel_error=relative_error(u, us_ref), rel_error_final=float(errs[-1]),
         ts=np.asarray(ts), errors_over_time=errs, mass_drift=mass_drift(masses, scales),
         mass_drift_reference=mass_drift(mass(us_ref, cell, nf), scales),
-        mass_over_time=masses,
+        mass_over_time=masses, mass_scales=scales,
         field_errors=field_errors, time_reference_s=time_ref,
         time_reference_compile_s=compile_ref, num_steps_reference=num_steps_ref,
         x=np.asarray(x), u=u, u_ref=us_ref, **run)

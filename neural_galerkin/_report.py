@@ -96,6 +96,10 @@ class ComparisonReport:
         default_factory=dict)
     """The conserved invariants' values at `ts`, by name, on the conservation quadrature
     (`compare(..., conserve=...)`; empty otherwise)."""
+    mass_scales: np.ndarray | None = None
+    """Per field, the scale `mass_drift` divides by where it is not the mass at the start
+    (`zero_mass_scales`: a field whose mass is zero); NaN elsewhere. None where not
+    measured."""
     field_errors: dict[str, float] = dataclasses.field(default_factory=dict)
     """For a system of fields, the relative L2 error over space and time of each field, by
     name (`rel_error` is over all of them together); empty for one field."""

@@ -92,12 +92,15 @@ def test_solve_fokker_planck_8d_shipped_d(tmp_path, capsys):
 ])
 def test_solve_shipped_systems_d(tmp_path, pde, argv, bound, fields):
     """The shipped two-field models, data-driven at their held-out default parameter: the
-    error over both fields within the bar, and one error per field reported."""
-    out_json = tmp_path / "r.json"
-    assert main(["solve", pde, "--mode", "d", *argv, "--json", str(out_json)]) == 0
+    error over both fields within the bar, one error per field reported, and a figure with
+    panels per field (a system's solutions have a field axis the plots once did not take)."""
+    out_json, plot = tmp_path / "r.json", tmp_path / "r.png"
+    assert main(["solve", pde, "--mode", "d", *argv, "--json", str(out_json),
+                 "--plot", str(plot)]) == 0
     report = json.loads(out_json.read_text())
     assert report["mu"] == RECIPES[pde].default_mu and report["rel_error"] < bound
     assert all(report[f"rel_error_{f}"] < 2 * bound for f in fields)
+    assert plot.stat().st_size > 10_000
 
 
 def test_solve_kdv_shipped_eq_through_the_collision(tmp_path):
