@@ -93,6 +93,14 @@ class SparseUpdates(eqx.Module):
         return jr.choice(jr.fold_in(self.key, step), p, (self.n_active,), replace=False)
 
 
+def field_gradients(fn: Callable[[Array], Array],
+                    fields: tuple[int, ...]) -> Callable[[Array], Array]:
+    """`x -> d fn(x)[k] / dx` for the fields `k` of a function of one point (one value, or
+    one per field): shape `(len(fields), d)`."""
+    index = jnp.asarray(fields)
+    return jax.jacfwd(lambda x: jnp.atleast_1d(fn(x))[index])
+
+
 class GalerkinField(eqx.Module):
     """The Neural Galerkin vector field `phi_dot = argmin ||J(phi) phi_dot - F(u(.; phi))||`.
 
@@ -169,9 +177,7 @@ class GalerkinField(eqx.Module):
         return (a * w).reshape(-1, *a.shape[3:])
 
     def _gradients(self, fn: Callable[[Array], Array]) -> Callable[[Array], Array]:
-        """`x -> d fn(x)[k] / dx` for the gradient-row fields `k`: shape `(g, d)`."""
-        index = jnp.asarray(self.gradient_fields)
-        return jax.jacfwd(lambda x: jnp.atleast_1d(fn(x))[index])
+        return field_gradients(fn, self.gradient_fields)
 
     def _with_gradient_rows(self, rows: Array, grads: Callable[[Array], Array]) -> Array:
         if not self.gradient_fields:
