@@ -15,7 +15,7 @@ initial-condition fit (the manifold at `t0`) is.
 
     python benchmarks/error_floors.py PDE [--weights W] [--mu MU] [--times 11]
         [--n-ref N] [--field-weights plain|balanced] [--gradient-weights none|FIELD=W,...]
-        [--name NAME] [--out benchmarks/results]
+        [--max-steps 20000] [--name NAME] [--out benchmarks/results]
 
 `--field-weights`, `--gradient-weights`: the norm of the Galerkin condition (default:
 the equation's); the start is fitted as `fit_initial_condition` does by default, its fields
@@ -52,6 +52,8 @@ def main():
     add_trajectory_arguments(p, times=11)
     p.add_argument("--field-weights", choices=("plain", "balanced"), default=None)
     p.add_argument("--gradient-weights", default=None, help="none, or FIELD=W,...")
+    p.add_argument("--max-steps", type=int, default=20_000,
+                   help="EQ's step limit (a solve that leaves the manifold crawls)")
     args = p.parse_args()
     eq, model, mu, n_ref = load_trajectory_problem(args)
     ts = jnp.linspace(0.0, eq.t1, args.times)
@@ -74,7 +76,7 @@ def main():
     carried = pdes.reference_solve(eq, mu, n_ref, ts,
                                    u0=np.asarray(start.evaluate(ref.x))[0])
     s = ng.solve(eq, model, float(ts[0]), eq.t1, None, phi0, mu, saveat=dfx.SaveAt(ts=ts),
-                 max_steps=20_000, residual_tol=None, throw=False, **norm)
+                 max_steps=args.max_steps, residual_tol=None, throw=False, **norm)
     best = []
     for t, u, phi_d, phi_eq in zip(ts, us, d.phis, s.phis):
         fits = [ng.fit_initial_condition(eq, model, at_points(u), mu, samples=points,
