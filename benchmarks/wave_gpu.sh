@@ -27,6 +27,8 @@ run w48r3 --width 48 --depth 5 --rank 3 --n-freq 3 --batch-points 4096 --learnin
 run w48r3f5 --width 48 --depth 5 --rank 3 --n-freq 5 --batch-points 4096 --learning-rate 3e-3 \
     --residual-weight 0.1 --early-weight 20
 wait
+pack() { (cd "$work" && tar -czf runs.tar.gz $(ls -d -- */model */record.json tables 2>/dev/null)); }
+pack  # the models, and each model's tables as they come, even if the call's time runs out
 for name in continued w48r3 w48r3f5; do
     [ -d "$work/$name/model" ] || continue
     for mu in 0.55 0.85; do
@@ -35,6 +37,6 @@ for name in continued w48r3 w48r3f5; do
             > "$work/floors_${name}_mu$mu.log" 2>&1 &
     done
     wait
+    pack
 done
-(cd "$work" && tar -czf runs.tar.gz $(ls -d -- */model */record.json tables 2>/dev/null))
 for f in "$work"/*.log; do echo "== $f"; grep -v '"history"' "$f" | cut -c1-600 | tail -4; done
