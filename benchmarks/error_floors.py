@@ -44,6 +44,7 @@ from _results import (  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
+from neural_galerkin._cli_solve import gradient_weights_option  # noqa: E402
 from neural_galerkin._compare import relative_error, relative_error_over_time  # noqa: E402
 
 
@@ -67,9 +68,7 @@ def main():
         return jnp.asarray(u.T)
 
     d = ng.predict(model, ts, mu)
-    gradient = args.gradient_weights
-    if gradient not in (None, "none"):
-        gradient = {name: float(w) for name, w in (kv.split("=") for kv in gradient.split(","))}
+    gradient = gradient_weights_option(args.gradient_weights, eq)
     norm = dict(field_weights=args.field_weights, gradient_weights=gradient)
     phi0, fit_error = ng.fit_initial_condition(eq, model, mu=mu, gradient_weights=gradient)
     start = eqx.tree_at(lambda s: s.phis, d, jnp.broadcast_to(phi0, d.phis.shape))

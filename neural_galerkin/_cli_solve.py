@@ -26,7 +26,7 @@ def solve_command(args) -> int:
     from ._recipes import RECIPES, shipped_weights
     from ._sampling import RandomSampler, SteepSampler
     from ._solution import GalerkinResidualWarning
-    from ._solve import as_field_weights, as_gradient_weights
+    from ._solve import as_field_weights
 
     for path, what in ((args.json, "--json"), (args.plot, "--plot")):
         if path is not None:
@@ -91,16 +91,7 @@ def solve_command(args) -> int:
             raise ValueError(f"--field-weights {args.field_weights}: give plain, balanced or "
                              f"one number per field {eq.fields}, comma-separated") from None
     as_field_weights(field_weights, eq, model)  # refused before any work
-    gradient_weights = args.gradient_weights
-    if gradient_weights is not None and gradient_weights != "none":
-        try:
-            pairs = [item.split("=") for item in gradient_weights.split(",")]
-            gradient_weights = {name.strip(): float(w) for name, w in pairs}
-        except ValueError:
-            raise ValueError(f"--gradient-weights {args.gradient_weights}: give none or "
-                             f"FIELD=WEIGHT pairs over the fields {eq.fields}, "
-                             "comma-separated") from None
-    as_gradient_weights(gradient_weights, eq)
+    gradient_weights = gradient_weights_option(args.gradient_weights, eq)
     data = None
     if args.data is not None:
         from ._data import load_trajectories
@@ -181,3 +172,20 @@ def solve_command(args) -> int:
         plot_comparison(report, args.plot)
         _say(f"wrote {args.plot}")
     return 0
+
+
+def gradient_weights_option(text: str | None, eq) -> dict[str, float] | str | None:
+    """`--gradient-weights none|FIELD=W,...` as `solve`'s `gradient_weights`, checked
+    against the equation's fields before any work."""
+    from ._solve import as_gradient_weights
+
+    weights: dict[str, float] | str | None = text
+    if text is not None and text != "none":
+        try:
+            weights = {name.strip(): float(w) for name, w in
+                       (item.split("=") for item in text.split(","))}
+        except ValueError:
+            raise ValueError(f"--gradient-weights {text}: give none or FIELD=WEIGHT pairs "
+                             f"over the fields {eq.fields}, comma-separated") from None
+    as_gradient_weights(weights, eq)
+    return weights
