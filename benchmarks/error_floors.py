@@ -96,6 +96,7 @@ def main():
                + (f" --field-weights {args.field_weights}" if args.field_weights else "")
                + (f" --gradient-weights {args.gradient_weights}" if args.gradient_weights
                   else "")
+               + (f" --max-steps {args.max_steps}" if args.max_steps != 20_000 else "")
                + (f" --name {args.name}" if args.name else ""))
     lines = [f"{args.pde} at mu = {mu:g}, model {args.weights or 'shipped'} "
              f"({len(phi0)} online weights): errors against the reference on {n_ref} points "
