@@ -69,12 +69,21 @@ def mass_drift(masses, scale=None) -> float:
     """The largest relative drift of the mass, over the fields of a system: relative to the
     mass at the start, `max_t |M(t) - M(0)| / |M(0)|`; for the fields with a `scale` (per
     field; NaN: none), relative to it instead, `max_t |M(t) - M(0)| / scale`."""
-    masses = np.asarray(masses)
-    columns = [masses] if masses.ndim == 1 else [masses[:, k] for k in range(masses.shape[1])]
-    scales = np.full(len(columns), np.nan) if scale is None else np.broadcast_to(
-        np.asarray(scale, dtype=float), (len(columns),))
-    return max(drift(m) if np.isnan(sc) else float(np.max(np.abs(m - m[0])) / sc)
-               for m, sc in zip(columns, scales))
+    return float(np.max(mass_drift_over_time(masses, scale)))
+
+
+def mass_drift_over_time(masses, scale=None) -> np.ndarray:
+    """`|M(t) - M(0)|` per time and field `(times, fields)`, relative as in `mass_drift`
+    (whose value is this array's largest): to `|M(0)|` (to `max_t |M(t)|` where `M(0)` is
+    zero, as `relative_drift`), or to the field's `scale` where one is given (not NaN)."""
+    masses = np.asarray(masses, dtype=float)
+    m = masses.reshape(len(masses), -1)
+    scales = np.full(m.shape[1], np.nan) if scale is None else np.broadcast_to(
+        np.asarray(scale, dtype=float), (m.shape[1],))
+    start = np.abs(m[0])
+    own = np.where(start != 0, start, np.max(np.abs(m), axis=0))
+    scales = np.maximum(np.where(np.isnan(scales), own, scales), 1e-300)
+    return np.abs(m - m[0]) / scales
 
 
 def zero_mass_scales(us_ref, cell, n_fields: int = 1) -> np.ndarray:

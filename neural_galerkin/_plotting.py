@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from ._compare import mass_drift_over_time
 from ._files import atomic_path
 from ._report import ComparisonReport
 
@@ -128,15 +129,11 @@ def _curves(report: ComparisonReport, ax_err, ax_drift):
         ax_err.semilogy(ts, report.residuals, label="Galerkin residual ||J phi' - F||/||F||")
     ax_err.set(xlabel="t", title=f"space-time error {report.rel_error:.2e}")
     ax_err.legend(fontsize=8)
-    m = np.asarray(report.mass_over_time).reshape(len(ts), -1)  # (times, fields)
+    drifts = mass_drift_over_time(report.mass_over_time, report.mass_scales)  # as reported
     names = list(report.field_errors) or ["u"]
-    given = (np.full(m.shape[1], np.nan) if report.mass_scales is None
-             else np.broadcast_to(np.asarray(report.mass_scales, float), (m.shape[1],)))
-    for k in range(m.shape[1]):  # as mass_drift: relative to the start, or the field's scale
-        scale = given[k] if np.isfinite(given[k]) else float(np.max(np.abs(m[:, k])))
-        scale = max(scale, 1e-300)
-        ax_drift.semilogy(ts, np.abs(m[:, k] - m[0, k]) / scale + 1e-17,
-                          label="mass (reference grid)" if m.shape[1] == 1
+    for k in range(drifts.shape[1]):
+        ax_drift.semilogy(ts, drifts[:, k] + 1e-17,
+                          label="mass (reference grid)" if drifts.shape[1] == 1
                           else f"mass of {names[k]} (reference grid)")
     for name, vals in report.invariants.items():
         ax_drift.semilogy(ts, np.abs(vals - vals[0]) / max(abs(vals[0]), 1e-300) + 1e-17,
