@@ -4,8 +4,10 @@
 # model, the error floors at both held-out speeds in float64 (error_floors.py: D, the
 # manifold's best fit at each time, the fitted start carried by the exact flow, EQ in the
 # wave's energy norm). What decides whether a model can meet the bar (D and EQ <= 5e-3) is
-# its best fit and EQ's distance from it (in the energy norm 1.2-1.5 times it on the shipped
-# model, 1.7-2.1 times on the eight-frequency one, which had fewer steps with the residual term).
+# its best fit and EQ's distance from it (in the energy norm 1.2-1.5 times it on the
+# three-frequency model shipped until d3f1bd4, 1.7-2.1 times on the eight-frequency one, which
+# had fewer steps with the residual term). Run in session 21 on an H200 with BUDGET 360
+# (budget_pretrain_wave_gpu.md): its continued model, continued once more, is the one shipped.
 # Run from the repository root:  bash benchmarks/wave_gpu.sh WORKDIR BUDGET
 # EXTRA (an environment variable) is appended to every training run's options, FLOORS to
 # every error_floors run's (a quick local trial: smaller batches, `--times 3`). At the end

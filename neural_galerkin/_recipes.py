@@ -166,26 +166,27 @@ RECIPES["allen-cahn-neumann"] = Recipe(
 )
 
 # The systems: two fields, one output each. wave-2d: the reference on 64^2 (spectral, exact to
-# 1e-9). 20000 steps on 2 CPU cores (11.5 min) gave D 2.1e-2 / 2.4e-2 at mu = 0.55 / 0.85; the
-# shipped model continues them with the residual term (weight 0.1) on the exact solution at 81
-# times: 54000 + 39000 steps of 32 x 4096 points on a GPU, 25000 of 16 x 512 on CPU (`python
-# benchmarks/budget_pretrain.py wave-2d --init STAGE1 --residual-weight 0.1 ...`, each run's
-# options in budget_pretrain_gpu.md, budget_pretrain_cpu.md): D 6.1e-3 / 8.1e-3 (v the worse
-# field; at t = 0, the narrow pulse, 5.8e-2 / 7.8e-2); then 53000 steps of 16 x 512 on one CPU
-# core with the first snapshots drawn more often (`--early-weight 20`: `6-wave-early` in
-# budget_pretrain_early.md): D 6.0e-3 / 7.9e-3, at t = 0 3.6e-2 / 4.1e-2. EQ in the wave's
-# energy norm (`Wave2D.galerkin_gradient_fields`) reaches t1 at 7.2e-3 / 8.8e-3
-# (wave-2d_accuracy.md; in L2 with the fields balanced, the default before, 5.1e-2 / 2.6e-2),
-# within 1.2-1.5 times the model's own best fit at each time (wave-2d_error_floors*.md): the
-# bar (5e-3) now waits on the network
+# 1e-9). The shipped network embeds each direction with eight Fourier frequencies (width 48,
+# depth 5, rank 3), all its stages with the first snapshots drawn more often (`--early-weight
+# 20`): 165000 steps of 16 x 512 points on one CPU core without the residual term (D 4.3e-3 /
+# 4.8e-3 at mu = 0.55 / 0.85), then with it (weight 0.1) 15000 + 19000 steps on one core
+# (`f8`, `f8-residual`, `f8-residual-more` in budget_pretrain_freq.md; kept as
+# benchmarks/weights/wave2d_f8), then on a GPU 52000 steps of 32 x 4096 (`f8continued`, kept
+# as benchmarks/weights/wave2d_f8c) and 20000 more at a peak rate of 1e-4 (`A` in
+# budget_pretrain_wave_gpu.md). Against the exact solution (wave-2d_accuracy.md, float64):
+# D 3.2e-3 / 3.3e-3, EQ in the wave's energy norm (`Wave2D.galerkin_gradient_fields`)
+# 3.5e-3 / 3.6e-3 (wave-2d_error_floors_f8gpu_*.md: EQ beside the model's best fit at each
+# time). The model shipped before it (three frequencies, width 32; its GPU and CPU stages in
+# budget_pretrain_gpu.md, budget_pretrain_cpu.md, budget_pretrain_early.md) had D 6.0e-3 /
+# 7.9e-3 and EQ 7.2e-3 / 8.8e-3
 RECIPES["wave-2d"] = Recipe(
     train_mus=(0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
     default_mu=0.85,
     test_mus=(0.55, 0.85),
     n=64,
     n_times=41,
-    steps=20_000,  # `pretrain wave-2d` makes this first stage; the rest: budget_pretrain.py
-    model=dict(width=32, depth=5, rank=3, n_freq=3),
+    steps=20_000,  # `pretrain wave-2d`'s default; the shipped model's stages (above): 271000
+    model=dict(width=48, depth=5, rank=3, n_freq=8),
 )
 # The CoLoRA authors' RDE data (their HDF5 folder, 12 injection strengths, 101 times on 512
 # points), which `pdes.RDE` reproduces to 2e-5 when integrated as they did (backward Euler).

@@ -125,9 +125,9 @@ def solve(
       it says otherwise: `pdes.Wave2D` weights `grad(u_t - v)` by the wave speed, which with
       its plain field weights is the wave's energy norm, in which the wave operator is
       skew; its equation-driven error at `mu = 0.55 / 0.85` fell from 5.1e-2 / 2.6e-2 (L2,
-      fields balanced) to 7.2e-3 / 8.8e-3, the start fitted in the same norm,
-      `fit_initial_condition`). The gradient rows' Jacobian is a second derivative of the
-      network per sample: the wave's steps took 1.7 to 1.9 times as long.
+      fields balanced) to 7.2e-3 / 8.8e-3 with the model shipped then, the start fitted in
+      the same norm, `fit_initial_condition`). The gradient rows' Jacobian is a second
+      derivative of the network per sample: the wave's steps took 1.7 to 1.9 times as long.
 
     **Returns:** a `Solution`; its `result` says what happened (`RESULTS`).
 

@@ -37,13 +37,15 @@ class Wave2D(AbstractExactEquation):
     v||^2 + c^2 ||grad(u_t - v)||^2 + ||v_t - c^2 Laplace(u)||^2`, the energy norm of the
     residual (plus its L2 part in `u`, which fixes `u`'s mean), the norm in which the wave
     operator is skew and the exact flow keeps every error's size. `fit_initial_condition`
-    fits the start in the same norm. Measured with the shipped model
-    (`benchmarks/results/wave-2d_accuracy.md`): equation-driven error (space-time, both
-    fields) 5.1e-2 / 2.6e-2 at `mu = 0.55 / 0.85` in the L2 norm with the fields balanced
+    fits the start in the same norm. Measured with the model shipped until commit d3f1bd4
+    (three Fourier frequencies): equation-driven error (space-time, both fields) 5.1e-2 /
+    2.6e-2 at `mu = 0.55 / 0.85` in the L2 norm with the fields balanced
     (`field_weights="balanced", gradient_weights="none"`, the earlier default; in L2 with
-    all weights 1 the solve leaves the manifold), 7.2e-3 / 8.8e-3 in the energy norm; the
-    model's own best fit at each time is 5.0e-3 / 7.4e-3 over eleven times
-    (`benchmarks/results/wave-2d_error_floors*.md`).
+    all weights 1 the solve leaves the manifold), 7.2e-3 / 8.8e-3 in the energy norm, the
+    model's own best fit at each time 5.0e-3 / 7.4e-3 over eleven times
+    (`benchmarks/results/wave-2d_error_floors*.md`). The shipped model (eight frequencies,
+    `benchmarks/results/wave-2d_accuracy.md`): data-driven 3.2e-3 / 3.3e-3,
+    equation-driven 3.5e-3 / 3.6e-3.
 
     Invariants: the wave energy `int v^2/2 + c^2 |grad u|^2/2` (`"wave_energy"`) is kept
     (so is `int v`, here zero). Reference: derived from `F`, pseudo-spectral (FFT) in both
