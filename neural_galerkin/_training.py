@@ -331,7 +331,8 @@ def pretrain(
                        dtype)
     # each field's mean square: the loss is relative per field, so that a system's fields
     # count alike whatever their magnitudes (one field: the plain relative error)
-    scale = jnp.mean(u**2) if n_fields == 1 else jnp.mean(u**2, axis=(0, 1))
+    # (several fields: shape (1, 1, n_fields), the rank of the errors it divides)
+    scale = jnp.mean(u**2) if n_fields == 1 else jnp.mean(u**2, axis=(0, 1), keepdims=True)
     if lift is not None:  # the network learns u minus the lift of the data
         lifted_at = lambda mt, p: jax.vmap(lambda x: lift(x, mt[1], mt[0]))(p)  # noqa: E731
         u = u - (jax.vmap(lifted_at)(mu_t, pts) if per_snapshot
@@ -385,7 +386,9 @@ def pretrain(
 
             return jax.vmap(r)(x)
 
-        return jnp.mean(jax.vmap(one)(t, mu) ** 2 / residual_scale)
+        r2 = jax.vmap(one)(t, mu) ** 2  # (snapshots, points), a system's (..., fields)
+        per_field = residual_scale if n_fields == 1 else jnp.reshape(residual_scale, (1, 1, -1))
+        return jnp.mean(r2 / per_field)
 
     spread_at, field_weights = None, None
     pool = pool_mask(model.net)

@@ -303,3 +303,22 @@ def test_float32_weights_load_in_float64(untrained, tmp_path):
     leaves = jax.tree.leaves(eqx.filter(loaded, eqx.is_inexact_array))
     assert all(a.dtype == jnp.float64 for a in leaves)
     assert tree_allclose(loaded, single, rtol=0, atol=0)
+
+
+def test_a_system_pretrains_with_the_residual_and_tangent_terms():
+    """Both equation-aware terms on a system (the wave's two fields, each weighted by its
+    `u_t`'s size): the run goes through under the suite's `jax_numpy_rank_promotion="raise"`
+    (it did not: the residual's `(snapshots, points, fields)` was divided by a `(fields,)`
+    scale) and the loss falls. Measured: 1.83 at the first log (step 100), 1.04 at 300."""
+    from neural_galerkin._data import exact_on_grid
+
+    eq = pdes.Wave2D()
+    data = exact_on_grid(eq, np.array([0.5, 0.7, 0.9]), np.linspace(0.0, 1.0, 5), 16)
+    _, history = pretrain(data, equation="wave-2d", fields=("u", "v"), width=8, depth=2,
+                          rank=1, steps=300, log_every=100, batch_snapshots=4,
+                          batch_points=64, key=jr.PRNGKey(0), progress=False, pde=eq,
+                          residual_weight=0.1, residual_points=32, residual_snapshots=2,
+                          tangent_weight=1.0, tangent_sigma=0.1, tangent_points=32,
+                          tangent_snapshots=2)
+    assert np.all(np.isfinite(history["loss"]))
+    assert history["loss"][-1] < 0.8 * history["loss"][0], history["loss"]
