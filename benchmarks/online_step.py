@@ -2,8 +2,9 @@
 
     python benchmarks/online_step.py [PDE ...] [--out benchmarks/results]
 
-For each shipped model (default: all with shipped weights) at its default parameter and its
-default Galerkin samples: the median wall time (compiled, many repeats) of
+For each shipped model (default: all with shipped weights) at its default parameter, with
+what `solve` uses by default (its Galerkin samples, the equation's field weights and gradient
+rows, the lift of nonzero boundary data): the median wall time (compiled, many repeats) of
 - the network at the samples (one forward pass),
 - the Jacobian `J = du/dphi` alone, as the solver forms it (`GalerkinField.jacobian`:
   reverse mode, one forward and one backward pass per sample), and for comparison the same
@@ -23,13 +24,14 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 import equinox as eqx  # noqa: E402
-import jax.random as jr  # noqa: E402
 from _results import median_time, save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
+from neural_galerkin._checks import net_lift  # noqa: E402
 from neural_galerkin._network import set_phi  # noqa: E402
 from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
+from neural_galerkin._solve import as_field_weights, as_gradient_weights, gradient_rows  # noqa: E402
 
 
 @eqx.filter_jit
@@ -70,12 +72,12 @@ def main():
         eq = pdes.get(key)
         model = ng.load_model(shipped_weights(key))
         mu = RECIPES[key].default_mu
-        d = eq.ndim
-        if d <= 3:
-            samples = ng.sample_points(eq, {1: 512, 2: 64, 3: 16}[d])
-        else:
-            samples = eq.random_points(2048, jr.PRNGKey(0))
-        field = ng.GalerkinField(eq, model.net, samples, ng.LeastSquares())
+        # the solve's defaults: its sample points, the equation's field weights and gradient
+        # rows (the wave's energy norm), the lift of nonzero boundary data
+        field = ng.GalerkinField(eq, model.net, ng.sample_points(eq), ng.LeastSquares(),
+                                 field_weights=as_field_weights(None, eq, model),
+                                 lift=net_lift(eq, model.net),
+                                 **gradient_rows(as_gradient_weights(None, eq), eq, mu))
         phi = model.phi(0.5 * sum(model.t_range), mu)
         r = {"pde": key, "samples": int(field.samples.shape[0]), "p": int(phi.shape[0]),
              "forward_ms": 1e3 * median_time(forward, field, phi),
