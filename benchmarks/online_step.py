@@ -28,10 +28,9 @@ from _results import median_time, save_table  # noqa: E402
 
 import neural_galerkin as ng  # noqa: E402
 import pdes  # noqa: E402
-from neural_galerkin._checks import net_lift  # noqa: E402
 from neural_galerkin._network import set_phi  # noqa: E402
+from neural_galerkin._predict import galerkin_field  # noqa: E402
 from neural_galerkin._recipes import RECIPES, shipped_weights  # noqa: E402
-from neural_galerkin._solve import as_field_weights, as_gradient_weights, gradient_rows  # noqa: E402
 
 
 @eqx.filter_jit
@@ -74,10 +73,7 @@ def main():
         mu = RECIPES[key].default_mu
         # the solve's defaults: its sample points, the equation's field weights and gradient
         # rows (the wave's energy norm), the lift of nonzero boundary data
-        field = ng.GalerkinField(eq, model.net, ng.sample_points(eq), ng.LeastSquares(),
-                                 field_weights=as_field_weights(None, eq, model),
-                                 lift=net_lift(eq, model.net),
-                                 **gradient_rows(as_gradient_weights(None, eq), eq, mu))
+        field = galerkin_field(eq, model, ng.sample_points(eq), mu)
         phi = model.phi(0.5 * sum(model.t_range), mu)
         r = {"pde": key, "samples": int(field.samples.shape[0]), "p": int(phi.shape[0]),
              "forward_ms": 1e3 * median_time(forward, field, phi),

@@ -74,13 +74,24 @@ def manifold_residual(
     """
     mu = check_mu(equation, model, mu)
     pts = sample_points(equation, samples)
-    field = GalerkinField(equation, model.net, pts, lstsq, lift=net_lift(equation, model.net),
-                          field_weights=as_field_weights(field_weights, equation, model),
-                          **gradient_rows(as_gradient_weights(gradient_weights, equation),
-                                          equation, mu))
+    field = galerkin_field(equation, model, pts, mu, lstsq, field_weights, gradient_weights)
     ts = jnp.atleast_1d(jnp.asarray(ts, dtype=jnp.zeros(()).dtype))
     return _manifold_residual(field, diagnostic_points(equation, pts.shape[0]), model.hyper,
                               ts, jnp.asarray(mu, float))
+
+
+def galerkin_field(equation: pdes.AbstractEquation, model: CoLoRAModel, points: ArrayLike,
+                   mu: ArrayLike, lstsq: LeastSquares = LeastSquares(),
+                   field_weights: Sequence[float] | str | None = None,
+                   gradient_weights: dict[str, float] | str | None = None) -> GalerkinField:
+    """The Galerkin field of `model` at `points` in `solve`'s norm: `field_weights` and
+    `gradient_weights` as in `solve` (default the equation's), the lift of nonzero boundary
+    data."""
+    return GalerkinField(equation, model.net, jnp.asarray(points), lstsq,
+                         lift=net_lift(equation, model.net),
+                         field_weights=as_field_weights(field_weights, equation, model),
+                         **gradient_rows(as_gradient_weights(gradient_weights, equation),
+                                         equation, mu))
 
 
 @eqx.filter_jit
